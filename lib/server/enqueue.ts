@@ -1,0 +1,65 @@
+/**
+ * Producing jobs from the web tier: a producer-only pg-boss (no maintenance, no migrations, no
+ * workers) that writes through the caller's connection, so the job record and the pg-boss job are
+ * created in one transaction: both exist, or neither.
+ */
+import { randomUUID } from 'node:crypto'
+import type pg from 'pg'
+import { PgBoss } from 'pg-boss'
+import type { JobSnapshot } from '@/lib/jobs/job'
+import { withTransaction, type Queryable } from './db'
+import { insertJob } from './job-store'
+
+/** pg-boss's schema; the worker installs it (workers/migrate.ts). */
+const PGBOSS_SCHEMA = 'pgboss'
+
+const producers = new WeakMap<pg.Pool, Promise<PgBoss>>()
+
+/** A started producer-only pg-boss on `pool` (one per pool). */
+export function producerFor(pool: pg.Pool): Promise<PgBoss> {
+  let producer = producers.get(pool)
+  if (!producer) {
+    const boss = new PgBoss({
+      db: { executeSql: (text, values) => pool.query(text, values) },
+      schema: PGBOSS_SCHEMA,
+      supervise: false,
+      schedule: false,
+      migrate: false,
+      createSchema: false,
+      registerInstance: false,
+    })
+    boss.on('error', (err) => console.warn(`[pg-boss producer] ${(err as Error).message}`))
+    producer = boss.start()
+    producer.catch(() => producers.delete(pool))
+    producers.set(pool, producer)
+  }
+  return producer
+}
+
+/** Stops the producer of `pool`, if any (call before `pool.end()` in scripts and tests). */
+export async function stopProducer(pool: pg.Pool): Promise<void> {
+  const producer = producers.get(pool)
+  producers.delete(pool)
+  if (producer) await (await producer).stop({ graceful: false, close: false })
+}
+
+/**
+ * Creates a queued job owned by `ownerId`: the `app.jobs` row and the pg-boss job, with the same id,
+ * in one transaction on `pool` (or inside the caller's transaction when `tx` is given, so the job
+ * exists if and only if the caller's writes commit). Throws the database's error on failure,
+ * including pg-boss's "queue does not exist" while no worker has created the queue yet.
+ */
+export async function enqueueJob(
+  pool: pg.Pool,
+  job: { queue: string; ownerId: string; payload: object },
+  tx?: Queryable,
+): Promise<JobSnapshot> {
+  const boss = await producerFor(pool)
+  const id = randomUUID()
+  const run = async (db: Queryable) => {
+    const snapshot = await insertJob(db, { id, queue: job.queue, ownerId: job.ownerId, payload: job.payload })
+    await boss.send(job.queue, job.payload, { id, db: { executeSql: (text, values) => db.query(text, values) } })
+    return snapshot
+  }
+  return tx ? run(tx) : withTransaction(pool, run)
+}

@@ -1,0 +1,77 @@
+/**
+ * Environment variables, parsed once with zod (through @t3-oss/env-core) on first use.
+ * Add a variable here, to the README's table, and nowhere else. Do not read process.env elsewhere.
+ */
+import { createEnv } from '@t3-oss/env-core'
+import { randomBytes } from 'node:crypto'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { z } from 'zod'
+
+const port = z.coerce.number().int().min(1).max(65535)
+
+function parseEnv() {
+  return createEnv({
+    server: {
+      NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+      /** PostgreSQL connection string. `npm run dev` and the tests set it to the embedded server when unset. */
+      DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'DATABASE_URL must be a postgres:// connection string.' }),
+      /** Key that signs session cookies and realtime tokens (HS256), at least 32 characters. Required in production. */
+      SESSION_SECRET: z.string().min(32, 'SESSION_SECRET must be at least 32 characters.').optional(),
+      /** Port the worker's socket.io server listens on. Default 3001. */
+      REALTIME_PORT: port.default(3001),
+      /** URL browsers use to reach the socket.io server. Default http://localhost:3001. */
+      REALTIME_URL: z.url().default('http://localhost:3001'),
+      /** Origin(s) of the web app allowed to open sockets (CORS), comma-separated. Default http://localhost:3000. */
+      APP_ORIGIN: z.string().default('http://localhost:3000'),
+      /** Most exports one viewer may have queued or running at once. Default 5. */
+      EXPORT_LIMIT_PER_VIEWER: z.coerce.number().int().min(1).default(5),
+    },
+    runtimeEnv: process.env,
+    emptyStringAsUndefined: true,
+    onValidationError: (issues) => {
+      const lines = issues.map((i) => `  ${i.path?.map(String).join('.') ?? '?'}: ${i.message}`)
+      throw new Error(`Invalid environment variables:\n${lines.join('\n')}\nSee the README's "Environment variables" table.`)
+    },
+  })
+}
+
+export type ServerEnv = ReturnType<typeof parseEnv> & { SESSION_SECRET: string }
+
+let cached: ServerEnv | undefined
+
+/**
+ * The parsed environment. Throws an `Error` naming every invalid variable on first call.
+ * In development and tests a missing `SESSION_SECRET` is generated once and kept in
+ * `.data/session-secret`, so the web and worker processes share it; in production it is required.
+ */
+export function env(): ServerEnv {
+  if (cached) return cached
+  const parsed = parseEnv()
+  let secret = parsed.SESSION_SECRET
+  if (!secret) {
+    if (parsed.NODE_ENV === 'production') {
+      throw new Error('SESSION_SECRET is required in production: set it to a random string of at least 32 characters (for example `openssl rand -base64 48`).')
+    }
+    secret = devSessionSecret()
+  }
+  cached = { ...parsed, SESSION_SECRET: secret }
+  return cached
+}
+
+function devSessionSecret(): string {
+  const file = path.join(process.cwd(), '.data', 'session-secret')
+  try {
+    return readFileSync(file, 'utf8').trim()
+  } catch {
+    mkdirSync(path.dirname(file), { recursive: true })
+    const secret = randomBytes(48).toString('base64url')
+    // 'wx' fails if another process created it first; then read theirs so both tiers agree.
+    try {
+      writeFileSync(file, secret, { flag: 'wx', mode: 0o600 })
+      return secret
+    } catch {
+      return readFileSync(file, 'utf8').trim()
+    }
+  }
+}

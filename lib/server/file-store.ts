@@ -1,0 +1,68 @@
+/**
+ * Job output files (exports), stored in PostgreSQL as parts of at most `PART_BYTES`.
+ * Keeping them in the database means the web tier needs no disk shared with the worker, so it
+ * can run on a serverless host. To use object storage instead, reimplement these three functions.
+ */
+import { Writable } from 'node:stream'
+import type { Queryable } from './db'
+
+/** Size of one stored part, in bytes (1 MiB). */
+export const PART_BYTES = 1024 * 1024
+
+/**
+ * A Writable that stores everything written to it as the file of job `jobId`, replacing any
+ * earlier file of that job (a retried attempt starts over). `bytes` counts what was stored.
+ */
+export function createFileWriter(db: Queryable, jobId: string): Writable & { bytes: number } {
+  let buffered: Buffer[] = []
+  let bufferedBytes = 0
+  let part = 0
+  let started = false
+  const flush = async () => {
+    if (!started) {
+      await deleteFile(db, jobId)
+      started = true
+    }
+    if (bufferedBytes === 0) return
+    const data = Buffer.concat(buffered, bufferedBytes)
+    buffered = []
+    bufferedBytes = 0
+    await db.query('INSERT INTO app.job_file_parts (job_id, part, data) VALUES ($1, $2, $3)', [jobId, part++, data])
+  }
+  const writer = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      buffered.push(chunk)
+      bufferedBytes += chunk.length
+      writer.bytes += chunk.length
+      if (bufferedBytes < PART_BYTES) return callback()
+      flush().then(() => callback(), callback)
+    },
+    final(callback) {
+      flush().then(() => callback(), callback)
+    },
+  }) as Writable & { bytes: number }
+  writer.bytes = 0
+  return writer
+}
+
+/** Removes the stored file of `jobId`, if any. */
+export async function deleteFile(db: Queryable, jobId: string): Promise<void> {
+  await db.query('DELETE FROM app.job_file_parts WHERE job_id = $1', [jobId])
+}
+
+/**
+ * Streams the stored file of `jobId`, one part (query) at a time, so memory stays at one part.
+ * The caller must have checked that the viewer owns the job.
+ */
+export function readFile(db: Queryable, jobId: string): ReadableStream<Uint8Array> {
+  let part = 0
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { rows } = await db.query<{ data: Buffer }>(
+        'SELECT data FROM app.job_file_parts WHERE job_id = $1 AND part = $2', [jobId, part++])
+      const row = rows[0]
+      if (row) controller.enqueue(new Uint8Array(row.data))
+      else controller.close()
+    },
+  })
+}

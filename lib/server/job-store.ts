@@ -1,0 +1,143 @@
+/**
+ * SQL over `app.jobs`, our own record of every job (owner, state, progress, result, error).
+ * Every UPDATE bumps `seq` and publishes the new snapshot through the table's trigger,
+ * so callers never emit realtime events for changes they write here.
+ */
+import { JobSnapshot, type JobError, type JobProgress } from '@/lib/jobs/job'
+import type { Queryable } from './db'
+
+const SNAPSHOT = 'app.job_snapshot(j) AS snapshot'
+
+function toSnapshot(row: { snapshot: unknown } | undefined): JobSnapshot | null {
+  return row ? JobSnapshot.parse(row.snapshot) : null
+}
+
+/** Inserts a queued job. Its `max_attempts` is set by the worker, which owns the queue's retry options. */
+export async function insertJob(
+  db: Queryable,
+  job: { id: string; queue: string; ownerId: string; payload: unknown },
+): Promise<JobSnapshot> {
+  const { rows } = await db.query<{ snapshot: unknown }>(
+    `INSERT INTO app.jobs AS j (id, queue, owner_id, payload)
+     VALUES ($1, $2, $3, $4) RETURNING ${SNAPSHOT}`,
+    [job.id, job.queue, job.ownerId, JSON.stringify(job.payload)],
+  )
+  return toSnapshot(rows[0])!
+}
+
+/** The job if it exists and belongs to `ownerId`; `null` otherwise (existence is not leaked). */
+export async function findJobForOwner(db: Queryable, id: string, ownerId: string): Promise<JobSnapshot | null> {
+  const { rows } = await db.query<{ snapshot: unknown }>(
+    `SELECT ${SNAPSHOT} FROM app.jobs j WHERE j.id = $1 AND j.owner_id = $2`, [id, ownerId])
+  return toSnapshot(rows[0])
+}
+
+/** Any job by id (worker and operator use only). */
+export async function findJob(db: Queryable, id: string): Promise<(JobSnapshot & { ownerId: string }) | null> {
+  const { rows } = await db.query<{ snapshot: unknown; owner_id: string }>(
+    `SELECT ${SNAPSHOT}, j.owner_id FROM app.jobs j WHERE j.id = $1`, [id])
+  const row = rows[0]
+  return row ? { ...JobSnapshot.parse(row.snapshot), ownerId: row.owner_id } : null
+}
+
+/** The owner's jobs, newest first, at most `limit` (default 50). */
+export async function listJobsForOwner(db: Queryable, ownerId: string, limit = 50): Promise<JobSnapshot[]> {
+  const { rows } = await db.query<{ snapshot: unknown }>(
+    `SELECT ${SNAPSHOT} FROM app.jobs j WHERE j.owner_id = $1 ORDER BY j.created_at DESC, j.id DESC LIMIT $2`,
+    [ownerId, limit])
+  return rows.map((r) => JobSnapshot.parse(r.snapshot))
+}
+
+/** Jobs of `ownerId` in `queue` that are queued or running (for per-viewer limits). */
+export async function countUnsettledForOwner(db: Queryable, ownerId: string, queue: string): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM app.jobs WHERE owner_id = $1 AND queue = $2 AND state IN ('queued', 'active')`,
+    [ownerId, queue])
+  return rows[0]?.n ?? 0
+}
+
+export type CancelOutcome =
+  | { kind: 'cancelled'; job: JobSnapshot } // was queued: settled now, it will never start
+  | { kind: 'cancelling'; job: JobSnapshot } // was running: the handler is asked to stop
+  | { kind: 'not_cancellable'; job: JobSnapshot }
+  | { kind: 'not_found' }
+
+/**
+ * Asks to cancel a job of `ownerId`. A queued job is settled as cancelled at once; a running one gets
+ * `cancel_requested_at`, which the trigger publishes and the worker running it turns into an abort.
+ * Both updates are conditional, so a job that starts or settles concurrently is never overwritten.
+ */
+export async function requestCancel(db: Queryable, id: string, ownerId: string): Promise<CancelOutcome> {
+  const queued = await db.query<{ snapshot: unknown }>(
+    `UPDATE app.jobs j SET state = 'cancelled', settled_at = now(), cancel_requested_at = now()
+     WHERE j.id = $1 AND j.owner_id = $2 AND j.state = 'queued' RETURNING ${SNAPSHOT}`, [id, ownerId])
+  if (queued.rows[0]) return { kind: 'cancelled', job: toSnapshot(queued.rows[0])! }
+  const active = await db.query<{ snapshot: unknown }>(
+    `UPDATE app.jobs j SET cancel_requested_at = now()
+     WHERE j.id = $1 AND j.owner_id = $2 AND j.state = 'active' AND j.cancel_requested_at IS NULL
+     RETURNING ${SNAPSHOT}`, [id, ownerId])
+  if (active.rows[0]) return { kind: 'cancelling', job: toSnapshot(active.rows[0])! }
+  const current = await findJobForOwner(db, id, ownerId)
+  return current ? { kind: 'not_cancellable', job: current } : { kind: 'not_found' }
+}
+
+/**
+ * Marks a fetched job as running its `attempt` (1-based) of `maxAttempts`. Returns the snapshot and
+ * owner, or `null` when the job must not run: it was cancelled while queued, settled, or is unknown.
+ */
+export async function markActive(db: Queryable, id: string, attempt: number, maxAttempts: number): Promise<(JobSnapshot & { ownerId: string }) | null> {
+  const { rows } = await db.query<{ snapshot: unknown; owner_id: string }>(
+    `UPDATE app.jobs j SET state = 'active', attempt = $2, max_attempts = $3, started_at = now(), error = NULL
+     WHERE j.id = $1 AND j.state IN ('queued', 'active') AND j.cancel_requested_at IS NULL
+     RETURNING ${SNAPSHOT}, j.owner_id`, [id, attempt, maxAttempts])
+  const row = rows[0]
+  return row ? { ...JobSnapshot.parse(row.snapshot), ownerId: row.owner_id } : null
+}
+
+/** Stores the latest progress of a running attempt (fenced: a stale attempt writes nothing). */
+export async function saveProgress(db: Queryable, id: string, attempt: number, progress: JobProgress): Promise<void> {
+  await db.query(
+    `UPDATE app.jobs SET progress = $3 WHERE id = $1 AND attempt = $2 AND state = 'active'`,
+    [id, attempt, JSON.stringify(progress)])
+}
+
+/**
+ * Settles a running attempt as completed, failed or cancelled, with its final progress.
+ * Fenced by attempt and state: returns `null` (and changes nothing) when that attempt no longer owns the job.
+ */
+export async function settleJob(
+  db: Queryable,
+  id: string,
+  attempt: number,
+  outcome: { state: 'completed' | 'failed' | 'cancelled'; result?: unknown; error?: JobError; progress?: JobProgress | null },
+): Promise<JobSnapshot | null> {
+  const { rows } = await db.query<{ snapshot: unknown }>(
+    `UPDATE app.jobs j SET state = $3, result = $4, error = $5, progress = COALESCE($6, j.progress), settled_at = now()
+     WHERE j.id = $1 AND j.attempt = $2 AND j.state = 'active' RETURNING ${SNAPSHOT}`,
+    [id, attempt, outcome.state, outcome.result === undefined ? null : JSON.stringify(outcome.result),
+      outcome.error ? JSON.stringify(outcome.error) : null, outcome.progress ? JSON.stringify(outcome.progress) : null])
+  return toSnapshot(rows[0])
+}
+
+/** Puts a failed attempt back to queued, keeping its error visible until the retry starts. */
+export async function markRetrying(db: Queryable, id: string, attempt: number, error: JobError): Promise<JobSnapshot | null> {
+  const { rows } = await db.query<{ snapshot: unknown }>(
+    `UPDATE app.jobs j SET state = 'queued', error = $3
+     WHERE j.id = $1 AND j.attempt = $2 AND j.state = 'active' RETURNING ${SNAPSHOT}`,
+    [id, attempt, JSON.stringify(error)])
+  return toSnapshot(rows[0])
+}
+
+/** Next value of the change sequence, for realtime updates that are not written to the row. */
+export async function nextSeq(db: Queryable): Promise<number> {
+  const { rows } = await db.query<{ seq: number }>(`SELECT nextval('app.job_seq') AS seq`)
+  return rows[0]!.seq
+}
+
+/** Ids among `ids` whose owner asked to cancel (the polling fallback for a lost NOTIFY). */
+export async function cancelRequestedAmong(db: Queryable, ids: string[]): Promise<string[]> {
+  if (ids.length === 0) return []
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT id FROM app.jobs WHERE id = ANY($1::uuid[]) AND cancel_requested_at IS NOT NULL`, [ids])
+  return rows.map((r) => r.id)
+}

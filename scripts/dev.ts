@@ -1,0 +1,30 @@
+/**
+ * `npm run dev`: database (embedded unless DATABASE_URL), migrations, seed, then Next.js dev and the
+ * worker (queues + realtime) side by side with prefixed logs. Ctrl-C stops both, then the database.
+ */
+import concurrently from 'concurrently'
+import { prepareDatabase } from './database'
+
+const db = await prepareDatabase({ database: 'nbj_dev', setup: true, useGivenDatabase: true })
+const env = { ...process.env, DATABASE_URL: db.url }
+
+const { result, commands } = concurrently(
+  [
+    { command: 'next dev --turbopack', name: 'web', prefixColor: 'cyan', env },
+    { command: 'tsx watch --clear-screen=false workers/main.ts', name: 'worker', prefixColor: 'magenta', env },
+  ],
+  { killOthersOn: ['failure', 'success'], prefix: 'name', killSignal: 'SIGTERM' },
+)
+
+let exiting = false
+async function shutdown(code: number) {
+  if (exiting) return
+  exiting = true
+  for (const command of commands) command.kill('SIGTERM')
+  await result.catch(() => undefined)
+  await db.stop()
+  process.exit(code)
+}
+process.on('SIGINT', () => void shutdown(0))
+process.on('SIGTERM', () => void shutdown(0))
+result.then(() => shutdown(0), () => shutdown(1))

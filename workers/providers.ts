@@ -1,0 +1,8 @@
+/**
+ * Every queue this worker runs, by name. Add a queue: write a QueueService subclass in
+ * workers/queues/ and list it here. Nothing else registers queues.
+ */
+import type { QueueClass } from './queue-service'
+import { ExportQueue } from './queues/export-queue'
+
+export const providers: QueueClass[] = [ExportQueue as QueueClass]

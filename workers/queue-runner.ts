@@ -1,0 +1,336 @@
+/**
+ * Runs one QueueService on pg-boss: fetches jobs, runs up to `workerCount` at once, keeps their
+ * heartbeats, coalesces progress, turns cancel requests into aborts, and settles each attempt
+ * in `app.jobs` and pg-boss in one transaction.
+ *
+ * Why not pg-boss `work()`: it waits a full polling interval after every fetch, so at one job per
+ * fetch a busy queue crawls. This loop fetches again at once while slots are free and jobs keep
+ * coming, and otherwise sleeps until pg-boss's NOTIFY for the queue, a freed slot, or the poll timer.
+ */
+import { randomBytes } from 'node:crypto'
+import type pg from 'pg'
+import type { Job, PgBoss } from 'pg-boss'
+import { PROGRESS_MESSAGE_MAX, type JobError, type JobProgress, type JobSnapshot } from '@/lib/jobs/job'
+import { withTransaction } from '@/lib/server/db'
+import { markActive, markRetrying, nextSeq, saveProgress, settleJob } from '@/lib/server/job-store'
+import { DEFAULT_QUEUE_OPTIONS, JobCancelledError, JobFailedError, runWithJobContext, type QueueService } from './queue-service'
+import type { Logger } from './logger'
+
+/** Timing knobs of a runner, in milliseconds. */
+export interface RunnerTiming {
+  /** Fetch at least this often when no NOTIFY arrives (a lost notification only costs latency). Default 2000. */
+  pollIntervalMs: number
+  /** Most one job's progress is written to `app.jobs`. Default 1000. */
+  progressWriteMs: number
+  /** Most one job's progress is published to sockets. Default 100. */
+  progressEmitMs: number
+}
+
+/** How long a handler gets to react to an abort during shutdown before it is left behind, in ms. */
+const ABORT_WAIT_MS = 2_000
+
+export const DEFAULT_RUNNER_TIMING: RunnerTiming = { pollIntervalMs: 2000, progressWriteMs: 1000, progressEmitMs: 100 }
+
+type AbortReason = 'cancel' | 'shutdown'
+
+interface RunningJob {
+  id: string
+  retryCount: number
+  attempt: number
+  controller: AbortController
+  snapshot: JobSnapshot
+  ownerId: string
+  progress: JobProgress | null
+  lastWriteAt: number
+  lastEmitAt: number
+  /** Set before the attempt is settled: no progress event may follow the final state. */
+  settling: boolean
+  writeTimer?: NodeJS.Timeout
+  emitTimer?: NodeJS.Timeout
+  done: Promise<void>
+}
+
+export interface QueueRunnerOptions {
+  boss: PgBoss
+  pool: pg.Pool
+  queue: QueueService<unknown, unknown>
+  log: Logger
+  /** Publishes a progress-only snapshot to the job owner's sockets (state changes go through the table trigger). */
+  publish: (ownerId: string, snapshot: JobSnapshot) => void
+  timing?: Partial<RunnerTiming>
+}
+
+/** Makes the short reference id logged with an unexpected error and shown to the job's owner. */
+export function errorRef(): string {
+  return randomBytes(4).toString('hex')
+}
+
+export class QueueRunner {
+  readonly name: string
+  private readonly running = new Map<string, RunningJob>()
+  private readonly timing: RunnerTiming
+  private readonly options: Required<import('./queue-service').QueueOptions>
+  private stopping = false
+  private wakeUp: (() => void) | null = null
+  private loop: Promise<void> | null = null
+
+  constructor(private readonly o: QueueRunnerOptions) {
+    this.name = o.queue.name
+    this.timing = { ...DEFAULT_RUNNER_TIMING, ...o.timing }
+    this.options = { ...DEFAULT_QUEUE_OPTIONS, ...o.queue.options }
+  }
+
+  /** Ids of the jobs running in this process right now. */
+  get activeJobIds(): string[] {
+    return [...this.running.keys()]
+  }
+
+  /** Starts fetching. Call once, after the queue exists in pg-boss. */
+  start(): void {
+    this.loop ??= this.fetchLoop()
+  }
+
+  /** Fetch now instead of at the next poll: a job was created (pg-boss NOTIFY) or a slot freed. */
+  wake(): void {
+    const wake = this.wakeUp
+    this.wakeUp = null
+    wake?.()
+  }
+
+  /** Aborts the job's signal with reason "cancel" if it runs here. Returns whether it did. */
+  cancel(jobId: string): boolean {
+    const job = this.running.get(jobId)
+    if (!job || job.controller.signal.aborted) return false
+    job.snapshot = { ...job.snapshot, cancelRequested: true }
+    job.controller.abort('cancel' satisfies AbortReason)
+    return true
+  }
+
+  /**
+   * Stops fetching at once, lets running jobs finish for `graceMs`, then aborts the rest with
+   * reason "shutdown": they are failed into pg-boss's retry, never left active.
+   */
+  async stop(graceMs = 10_000): Promise<void> {
+    this.stopping = true
+    this.wake()
+    await this.loop
+    if (!(await this.allDone(graceMs))) {
+      for (const job of this.running.values()) job.controller.abort('shutdown' satisfies AbortReason)
+      // A handler that ignores its signal is not waited for: its attempt is failed into retry
+      // here, and whatever it returns later is discarded (settling is fenced by attempt).
+      if (!(await this.allDone(ABORT_WAIT_MS))) {
+        await Promise.all([...this.running.values()].map((job) =>
+          this.failAttempt(job, new Error('handler ignored its abort signal'), 'shutdown')
+            .catch((err) => this.o.log.error(`job ${job.id}: could not be released: ${(err as Error).message}`))))
+      }
+    }
+  }
+
+  /** Waits up to `ms` for every running job to settle; resolves whether they all did. */
+  private async allDone(ms: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), ms) })
+    const done = Promise.all([...this.running.values()].map((j) => j.done)).then(() => true as const)
+    const outcome = await Promise.race([done, timeout])
+    clearTimeout(timer)
+    return outcome
+  }
+
+  private async fetchLoop(): Promise<void> {
+    let failures = 0
+    while (!this.stopping) {
+      const free = this.o.queue.workerCount - this.running.size
+      if (free > 0) {
+        try {
+          const jobs = await this.o.boss.fetch<unknown>(this.name, { batchSize: free })
+          failures = 0
+          for (const job of jobs) this.startJob(job)
+          // A full batch means more may be waiting: fetch again as soon as a slot is free.
+          if (jobs.length === free) continue
+        } catch (err) {
+          failures++
+          this.o.log.warn(`fetch from ${this.name} failed (${(err as Error).message}); retrying`)
+          await this.sleep(Math.min(30_000, 500 * 2 ** Math.min(failures, 6)))
+          continue
+        }
+      }
+      await this.sleep(this.timing.pollIntervalMs)
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.stopping) return Promise.resolve()
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => { this.wakeUp = null; resolve() }, ms)
+      this.wakeUp = () => { clearTimeout(timer); resolve() }
+    })
+  }
+
+  private startJob(job: Job<unknown>): void {
+    const entry = {
+      id: job.id,
+      retryCount: job.retryCount,
+      attempt: job.retryCount + 1,
+      controller: new AbortController(),
+      progress: null,
+      lastWriteAt: 0,
+      lastEmitAt: 0,
+      settling: false,
+    } as unknown as RunningJob
+    this.running.set(job.id, entry)
+    entry.done = this.runJob(job, entry)
+      .catch((err) => this.o.log.error(`job ${job.id}: could not be settled: ${(err as Error).stack ?? err}`))
+      .finally(() => {
+        clearTimeout(entry.writeTimer)
+        clearTimeout(entry.emitTimer)
+        this.running.delete(job.id)
+        this.wake()
+      })
+  }
+
+  private async runJob(job: Job<unknown>, entry: RunningJob): Promise<void> {
+    const { boss, pool, queue, log } = this.o
+    const attemptRef = { id: job.id, retryCount: job.retryCount }
+    const started = await markActive(pool, job.id, entry.attempt, this.options.retryLimit + 1)
+    if (!started) {
+      // Cancelled while queued (or settled by an operator): it must never run.
+      await boss.cancel(this.name, attemptRef)
+      return
+    }
+    const { ownerId, ...snapshot } = started
+    entry.ownerId = ownerId
+    entry.snapshot = snapshot
+
+    const heartbeat = setInterval(() => {
+      boss.touch(this.name, attemptRef).catch((err) => log.warn(`heartbeat for job ${job.id} failed: ${(err as Error).message}`))
+    }, (this.options.heartbeatSeconds * 1000) / 2)
+
+    const settle = (fn: (db: pg.PoolClient) => Promise<unknown>) => {
+      entry.settling = true
+      return withTransaction(pool, fn)
+    }
+    const bossDb = bossDbOf
+
+    try {
+      const parsed = queue.itemSchema.safeParse(job.data)
+      if (!parsed.success) {
+        const ref = errorRef()
+        log.error(`job ${job.id} [ref ${ref}]: payload does not match ${this.name}'s schema: ${parsed.error.message}`)
+        const error: JobError = { code: 'INVALID_PAYLOAD', message: 'This job was created with input the worker no longer accepts.', ref }
+        await settle(async (db) => {
+          await settleJob(db, job.id, entry.attempt, { state: 'failed', error })
+          await boss.cancel(this.name, attemptRef, bossDb(db))
+        })
+        return
+      }
+      const result = await runWithJobContext(
+        {
+          jobId: job.id,
+          ownerId: entry.ownerId,
+          attempt: entry.attempt,
+          signal: entry.controller.signal,
+          reportProgress: (progress) => this.onProgress(entry, progress),
+        },
+        () => queue.handleItem(parsed.data),
+      )
+      await settle(async (db) => {
+        await settleJob(db, job.id, entry.attempt, { state: 'completed', result: result ?? null, progress: entry.progress })
+        await boss.complete(this.name, attemptRef, toOutput(result), bossDb(db))
+      })
+    } catch (err) {
+      const reason = entry.controller.signal.reason as AbortReason | undefined
+      if (reason === 'cancel' && (err instanceof JobCancelledError || entry.controller.signal.aborted)) {
+        await settle(async (db) => {
+          await settleJob(db, job.id, entry.attempt, { state: 'cancelled', progress: entry.progress })
+          await boss.cancel(this.name, attemptRef, bossDb(db))
+        })
+      } else if (err instanceof JobFailedError) {
+        const error: JobError = { code: 'FAILED', message: err.publicMessage }
+        // pg-boss retries every fail() while retries remain; a controlled failure must not be
+        // retried, so pg-boss records it as cancelled and app.jobs records it as failed.
+        await settle(async (db) => {
+          await settleJob(db, job.id, entry.attempt, { state: 'failed', error, progress: entry.progress })
+          await boss.cancel(this.name, attemptRef, bossDb(db))
+        })
+      } else {
+        await this.failAttempt(entry, err, reason)
+      }
+    } finally {
+      clearInterval(heartbeat)
+    }
+  }
+
+  /**
+   * Fails the current attempt after an exception or an interruption: back to queued when retries
+   * remain (pg-boss schedules the retry with its backoff), failed otherwise. The owner sees a safe
+   * message and a reference; the log has the details under the same reference.
+   */
+  private async failAttempt(entry: RunningJob, err: unknown, reason: AbortReason | undefined): Promise<void> {
+    const ref = errorRef()
+    const shutdown = reason === 'shutdown'
+    this.o.log.error(`job ${entry.id} attempt ${entry.attempt} [ref ${ref}]: ${shutdown ? 'interrupted by shutdown' : (err as Error)?.stack ?? String(err)}`)
+    const error: JobError = shutdown
+      ? { code: 'INTERRUPTED', message: 'The worker was shut down while this job ran.', ref }
+      : { code: 'EXCEPTION', message: 'The job failed unexpectedly.', ref }
+    const retries = entry.attempt < this.options.retryLimit + 1
+    entry.settling = true
+    await withTransaction(this.o.pool, async (db) => {
+      if (retries) await markRetrying(db, entry.id, entry.attempt, error)
+      else await settleJob(db, entry.id, entry.attempt, { state: 'failed', error, progress: entry.progress })
+      await this.o.boss.fail(this.name, { id: entry.id, retryCount: entry.retryCount }, { ...error }, bossDbOf(db))
+    })
+  }
+
+  /** Coalesces progress: emit at most every `progressEmitMs`, write at most every `progressWriteMs`. */
+  private onProgress(entry: RunningJob, raw: JobProgress): void {
+    const message = raw.message.length > PROGRESS_MESSAGE_MAX ? `${raw.message.slice(0, PROGRESS_MESSAGE_MAX - 1)}…` : raw.message
+    entry.progress = {
+      current: Math.max(0, Math.floor(raw.current)),
+      total: Math.max(0, Math.floor(raw.total)),
+      message,
+    }
+    const now = Date.now()
+    if (!entry.emitTimer) {
+      const wait = Math.max(0, entry.lastEmitAt + this.timing.progressEmitMs - now)
+      entry.emitTimer = setTimeout(() => {
+        entry.emitTimer = undefined
+        entry.lastEmitAt = Date.now()
+        void this.emitProgress(entry)
+      }, wait)
+    }
+    if (!entry.writeTimer) {
+      const wait = Math.max(0, entry.lastWriteAt + this.timing.progressWriteMs - now)
+      entry.writeTimer = setTimeout(() => {
+        entry.writeTimer = undefined
+        entry.lastWriteAt = Date.now()
+        if (entry.settling || !entry.progress) return
+        saveProgress(this.o.pool, entry.id, entry.attempt, entry.progress)
+          .catch((err) => this.o.log.warn(`progress write for job ${entry.id} failed: ${(err as Error).message}`))
+      }, wait)
+    }
+  }
+
+  private async emitProgress(entry: RunningJob): Promise<void> {
+    if (!entry.progress || entry.settling) return
+    try {
+      const seq = await nextSeq(this.o.pool)
+      // A seq taken after settling began would outrank the final state: drop this update.
+      if (entry.settling) return
+      entry.snapshot = { ...entry.snapshot, progress: entry.progress, seq }
+      this.o.publish(entry.ownerId, entry.snapshot)
+    } catch (err) {
+      this.o.log.warn(`progress event for job ${entry.id} failed: ${(err as Error).message}`)
+    }
+  }
+}
+
+/** pg-boss options that run its statements on `client`, inside our transaction. */
+function bossDbOf(client: pg.PoolClient) {
+  return { db: { executeSql: (text: string, values?: unknown[]) => client.query(text, values) } }
+}
+
+/** pg-boss stores a job's output as a JSON object. */
+function toOutput(result: unknown): object | null {
+  if (result === undefined || result === null) return null
+  return typeof result === 'object' ? (result as object) : { value: result }
+}

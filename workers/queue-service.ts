@@ -1,0 +1,135 @@
+/**
+ * The base class of every queue. Subclass it, give it a `name`, an `itemSchema` and
+ * `handleItem(item)`, and register it in workers/providers.ts.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks'
+import type pg from 'pg'
+import type { z } from 'zod'
+import type { JobProgress } from '@/lib/jobs/job'
+
+/**
+ * Per-queue options, passed to pg-boss `createQueue` by the worker (the worker owns them:
+ * `createQueue` is first-writer-wins). Units are seconds, as in pg-boss.
+ */
+export interface QueueOptions {
+  /** Retries after a thrown exception (pg-boss `retryLimit`). `failJob` never retries. Default 2. */
+  retryLimit?: number
+  /** Seconds before the first retry (pg-boss `retryDelay`). Default 5. */
+  retryDelay?: number
+  /** Double the delay on each retry, with jitter (pg-boss `retryBackoff`). Default true. */
+  retryBackoff?: boolean
+  /** Seconds an attempt may run before pg-boss expires it (pg-boss `expireInSeconds`). Default 900. */
+  expireInSeconds?: number
+  /**
+   * Seconds without a heartbeat after which pg-boss treats the attempt as lost (pg-boss
+   * `heartbeatSeconds`, at least 10). The runner sends one every half interval. Default 30.
+   */
+  heartbeatSeconds?: number
+}
+
+/** Defaults applied to every queue's `options`. */
+export const DEFAULT_QUEUE_OPTIONS: Required<QueueOptions> = {
+  retryLimit: 2,
+  retryDelay: 5,
+  retryBackoff: true,
+  expireInSeconds: 900,
+  heartbeatSeconds: 30,
+}
+
+/** What a queue's handler can use besides its item. */
+export interface QueueDeps {
+  /** The worker's connection pool. */
+  pool: pg.Pool
+}
+
+/** The running job, as seen from inside `handleItem`. */
+export interface JobContext {
+  readonly jobId: string
+  readonly ownerId: string
+  /** 1 for the first attempt, 2 for the first retry, ... */
+  readonly attempt: number
+  /** Aborted when the owner cancels the job or the worker shuts down. */
+  readonly signal: AbortSignal
+  reportProgress(progress: JobProgress): void
+}
+
+/** Thrown by `checkCancelled()`; the runner settles the job as cancelled. */
+export class JobCancelledError extends Error {
+  constructor() {
+    super('The job was cancelled.')
+    this.name = 'JobCancelledError'
+  }
+}
+
+/** Thrown by `failJob()`; the runner settles the job as failed without retrying. */
+export class JobFailedError extends Error {
+  constructor(readonly publicMessage: string) {
+    super(publicMessage)
+    this.name = 'JobFailedError'
+  }
+}
+
+const currentJob = new AsyncLocalStorage<JobContext>()
+
+/** Runs `fn` with `context` as the current job of every QueueService call made inside it. */
+export function runWithJobContext<T>(context: JobContext, fn: () => Promise<T>): Promise<T> {
+  return currentJob.run(context, fn)
+}
+
+/**
+ * A queue of jobs of one kind. `workerCount` jobs run at once in each worker process; the
+ * per-job helpers (`reportProgress`, `checkCancelled`, `failJob`, `job`) resolve to the job whose
+ * `handleItem` is calling them, through AsyncLocalStorage, even when several run concurrently.
+ *
+ * @typeParam Item - the job payload after `itemSchema` parsed it.
+ * @typeParam Result - what `handleItem` returns; stored as the job's result (must be JSON).
+ */
+export abstract class QueueService<Item, Result> {
+  /** Queue name: a short noun such as `exports`. */
+  abstract readonly name: string
+  /** Jobs of this queue one worker process runs at once. Default 1. */
+  readonly workerCount: number = 1
+  /** Options for pg-boss; see `QueueOptions` for defaults. */
+  readonly options: QueueOptions = {}
+  /** Parses every payload before `handleItem` sees it: queued jobs outlive deploys. */
+  abstract readonly itemSchema: z.ZodType<Item>
+
+  constructor(protected readonly deps: QueueDeps) {}
+
+  /** Does the work of one job. Throwing fails the attempt (retried per `options`). */
+  abstract handleItem(item: Item): Promise<Result>
+
+  /** The job this call is running for. Throws outside `handleItem`. */
+  protected get job(): JobContext {
+    const context = currentJob.getStore()
+    if (!context) throw new Error(`${this.constructor.name}: job helpers can only be used inside handleItem().`)
+    return context
+  }
+
+  /** Aborted when the owner cancels or the worker shuts down; pass it to fetch, streams, timers. */
+  protected get signal(): AbortSignal {
+    return this.job.signal
+  }
+
+  /**
+   * Reports progress: `current` of `total` units and a message. Cheap to call per row: database
+   * writes are coalesced (about one a second) and realtime events bounded (about ten a second);
+   * the last report is always delivered.
+   */
+  protected reportProgress(progress: JobProgress): void {
+    this.job.reportProgress(progress)
+  }
+
+  /** Throws `JobCancelledError` if the job was cancelled. Call it at safe points between steps. */
+  protected checkCancelled(): void {
+    if (this.job.signal.aborted) throw new JobCancelledError()
+  }
+
+  /** Fails the job now, without retrying. `error` is shown to the job's owner: keep it safe to show. */
+  protected failJob({ error }: { error: string }): never {
+    throw new JobFailedError(error)
+  }
+}
+
+/** A QueueService subclass, as registered in the providers map. */
+export type QueueClass = new (deps: QueueDeps) => QueueService<unknown, unknown>

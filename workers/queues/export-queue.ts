@@ -1,0 +1,71 @@
+/**
+ * Exports world cities matching a query as a CSV file, with progress per chunk and cancellation
+ * between chunks. The file is stored for its owner only (lib/server/file-store.ts).
+ */
+import { pipeline } from 'node:stream/promises'
+import QueryStream from 'pg-query-stream'
+import { EXPORTS_QUEUE, ExportItem, type ExportResult } from '@/lib/jobs/exports'
+import { CITY_COLUMNS, citiesWhere } from '@/lib/server/cities'
+import { csvStringifier } from '@/lib/server/csv'
+import { createFileWriter, deleteFile } from '@/lib/server/file-store'
+import { QueueService, type QueueOptions } from '../queue-service'
+
+/** Rows between two progress reports and cancellation checks. */
+const CHUNK_ROWS = 2_000
+
+const numberFormat = new Intl.NumberFormat('en-US')
+
+export class ExportQueue extends QueueService<ExportItem, ExportResult> {
+  readonly name = EXPORTS_QUEUE
+  readonly workerCount = 2
+  readonly itemSchema = ExportItem
+  readonly options: QueueOptions = { retryLimit: 2, retryDelay: 5, retryBackoff: true, expireInSeconds: 15 * 60, heartbeatSeconds: 30 }
+
+  async handleItem(item: ExportItem): Promise<ExportResult> {
+    const { pool } = this.deps
+    const { jobId } = this.job
+    this.reportProgress({ current: 0, total: 0, message: 'Counting rows...' })
+    const { where, values } = citiesWhere(item)
+    const counted = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM app.cities ${where}`, values)
+    const total = counted.rows[0]?.n ?? 0
+    this.checkCancelled()
+
+    const client = await pool.connect()
+    const writer = createFileWriter(pool, jobId)
+    let written = 0
+    let failed = false
+    const onChunk = () => {
+      this.reportProgress({ current: written, total, message: `Writing ${numberFormat.format(written)} of ${numberFormat.format(total)} rows...` })
+      this.checkCancelled()
+    }
+    try {
+      // A cursor-backed stream: rows arrive in batches, never the whole result in memory.
+      const rows = client.query(new QueryStream(
+        `SELECT ${CITY_COLUMNS.join(', ')} FROM app.cities ${where} ORDER BY id`, values, { batchSize: 1_000 }))
+      await pipeline(
+        rows,
+        async function* countRows(source: AsyncIterable<Record<string, unknown>>) {
+          for await (const row of source) {
+            yield row
+            written++
+            if (written % CHUNK_ROWS === 0) onChunk()
+          }
+        },
+        csvStringifier([...CITY_COLUMNS]),
+        writer,
+        { signal: this.signal },
+      )
+    } catch (err) {
+      failed = true
+      // Cancelled or failed: no partial file may stay behind or be offered for download.
+      await deleteFile(pool, jobId).catch(() => undefined)
+      throw err
+    } finally {
+      // A stream stopped mid-query leaves its connection in an unknown state: discard it.
+      client.release(failed)
+    }
+    this.reportProgress({ current: written, total: written, message: `Exported ${numberFormat.format(written)} rows.` })
+    const fileName = `cities-${jobId.slice(0, 8)}.csv`
+    return { fileName, rows: written, bytes: writer.bytes, downloadUrl: `/downloads/${jobId}` }
+  }
+}

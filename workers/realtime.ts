@@ -1,0 +1,131 @@
+/**
+ * The socket.io server of the worker tier. Browsers connect with a short-lived token from the web
+ * tier and join their own `owner:<id>` room only. Job changes reach them two ways:
+ * - every change written to `app.jobs` arrives as a NOTIFY (table trigger) at every realtime
+ *   process, which emits it to its *local* sockets (each process gets each NOTIFY: no duplicates);
+ * - progress-only updates (not written to the row) are broadcast through the postgres adapter.
+ */
+import { createAdapter } from '@socket.io/postgres-adapter'
+import { createServer, type Server as HttpServer } from 'node:http'
+import type pg from 'pg'
+import { Server } from 'socket.io'
+import { z } from 'zod'
+import { JOB_CHANGED_EVENT, JOB_SUBSCRIBE_EVENT, JobSubscribeMessage, MAX_CLIENT_MESSAGE_BYTES, jobRoom, ownerRoom } from '@/lib/jobs/events'
+import { JobSnapshot } from '@/lib/jobs/job'
+import { findJob, findJobForOwner } from '@/lib/server/job-store'
+import { verifyRealtimeToken } from '@/lib/server/tokens'
+import type { Logger } from './logger'
+
+/** The JSON the `app.jobs` trigger sends on `nbj_job_changed` (snapshot null when over 8000 bytes). */
+export const JobChangedNotification = z.object({
+  id: z.uuid(),
+  owner: z.string(),
+  seq: z.number(),
+  snapshot: JobSnapshot.nullable(),
+})
+export type JobChangedNotification = z.infer<typeof JobChangedNotification>
+
+export interface RealtimeOptions {
+  pool: pg.Pool
+  secret: string
+  log: Logger
+  /** Port to serve browsers on; `null` runs a headless server that only broadcasts. */
+  port: number | null
+  /** Allowed browser origins (CORS). */
+  origins: string[]
+}
+
+export interface Realtime {
+  io: Server
+  /** The port actually listened on (useful with port 0), or null when headless. */
+  port: number | null
+  /** Sends a progress-only snapshot to the owner's sockets on every realtime process. */
+  publish(ownerId: string, snapshot: JobSnapshot): void
+  /** Emits a row change (from NOTIFY) to this process's sockets. */
+  onJobChanged(notification: JobChangedNotification): Promise<void>
+  close(): Promise<void>
+}
+
+export async function startRealtime(o: RealtimeOptions): Promise<Realtime> {
+  const io = new Server({
+    cors: { origin: o.origins },
+    maxHttpBufferSize: MAX_CLIENT_MESSAGE_BYTES,
+    serveClient: false,
+  })
+  io.adapter(createAdapter(o.pool, { tableName: 'app.socket_io_attachments', errorHandler: (err) => o.log.warn(`adapter: ${err.message}`) }))
+
+  io.use(async (socket, next) => {
+    const token: unknown = socket.handshake.auth?.token
+    const viewerId = typeof token === 'string' && token.length < 2048 ? await verifyRealtimeToken(o.secret, token) : null
+    if (!viewerId) return next(new Error('UNAUTHORIZED'))
+    socket.data.viewerId = viewerId
+    next()
+  })
+
+  io.on('connection', (socket) => {
+    const viewerId: string = socket.data.viewerId
+    void socket.join(ownerRoom(viewerId))
+    socket.on(JOB_SUBSCRIBE_EVENT, async (raw: unknown, ack: unknown) => {
+      const reply = typeof ack === 'function' ? (ack as (value: unknown) => void) : () => undefined
+      const message = JobSubscribeMessage.safeParse(raw)
+      if (!message.success) {
+        o.log.warn(`socket ${socket.id}: dropped malformed ${JOB_SUBSCRIBE_EVENT} message`)
+        return reply({ ok: false, error: { code: 'VALIDATION', message: 'Expected { jobId: uuid }.' } })
+      }
+      try {
+        const job = await findJobForOwner(o.pool, message.data.jobId, viewerId)
+        if (!job) return reply({ ok: false, error: { code: 'NOT_FOUND', message: 'No such job.' } })
+        await socket.join(jobRoom(job.id))
+        reply({ ok: true, value: job })
+      } catch (err) {
+        o.log.warn(`socket ${socket.id}: subscribe failed: ${(err as Error).message}`)
+        reply({ ok: false, error: { code: 'UNAVAILABLE', message: 'Try again in a moment.' } })
+      }
+    })
+    // Anything else a browser sends is ignored; the connection stays healthy.
+    socket.onAny((event: string) => {
+      if (event !== JOB_SUBSCRIBE_EVENT) o.log.warn(`socket ${socket.id}: ignored unknown event`)
+    })
+  })
+
+  let http: HttpServer | null = null
+  let port: number | null = null
+  if (o.port !== null) {
+    http = createServer((req, res) => {
+      if (req.url === '/health') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}')
+        return
+      }
+      res.writeHead(404).end()
+    })
+    io.attach(http)
+    await new Promise<void>((resolve, reject) => {
+      http!.once('error', reject)
+      http!.listen(o.port!, () => resolve())
+    })
+    const address = http.address()
+    port = typeof address === 'object' && address ? address.port : o.port
+  }
+
+  return {
+    io,
+    port,
+    publish(ownerId, snapshot) {
+      io.to([ownerRoom(ownerId), jobRoom(snapshot.id)]).emit(JOB_CHANGED_EVENT, snapshot)
+    },
+    async onJobChanged(n) {
+      const rooms = [ownerRoom(n.owner), jobRoom(n.id)]
+      if (!rooms.some((room) => io.of('/').adapter.rooms.has(room))) return
+      const snapshot = n.snapshot ?? (await findJob(o.pool, n.id))
+      if (!snapshot) return
+      const { ownerId: _owner, ...visible } = snapshot as JobSnapshot & { ownerId?: string }
+      io.local.to(rooms).emit(JOB_CHANGED_EVENT, visible)
+    },
+    async close() {
+      io.disconnectSockets(true)
+      // io.close() also closes the adapter and the HTTP server; a headless server has neither engine nor HTTP.
+      if (http) await new Promise<void>((resolve) => io.close(() => resolve()))
+      else await (io.of('/').adapter as unknown as { close(): Promise<void> | void }).close()
+    },
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * Assembles a worker process: migrations, pg-boss, the realtime server and one QueueRunner per
+ * registered queue, wired to PostgreSQL LISTEN/NOTIFY. `startWorker` is used by workers/main.ts
+ * and by the integration tests, so tests run exactly what production runs.
+ */
+import { PgBoss } from 'pg-boss'
+import type pg from 'pg'
+import { JOB_CHANGED_CHANNEL } from '@/lib/jobs/events'
+import { createPool } from '@/lib/server/db'
+import { cancelRequestedAmong } from '@/lib/server/job-store'
+import type { Logger } from './logger'
+import { PGBOSS_SCHEMA, migrateApp } from './migrate'
+import { DEFAULT_QUEUE_OPTIONS, type QueueClass } from './queue-service'
+import { QueueRunner, type RunnerTiming } from './queue-runner'
+import { JobChangedNotification, startRealtime, type Realtime } from './realtime'
+
+export interface WorkerOptions {
+  databaseUrl: string
+  queues: QueueClass[]
+  secret: string
+  log: Logger
+  /** socket.io port; 0 picks a free one; `null` runs realtime headless (broadcast only). */
+  realtimePort: number | null
+  origins: string[]
+  /** How often running jobs are checked for a cancel request when NOTIFY is lost, in ms. Default 1000. */
+  cancelPollMs?: number
+  timing?: Partial<RunnerTiming>
+}
+
+export interface Worker {
+  boss: PgBoss
+  pool: pg.Pool
+  realtime: Realtime
+  runners: Map<string, QueueRunner>
+  /** Graceful stop: no new fetches, running jobs get `graceMs` (default 10 s), then everything closes in order. */
+  stop(graceMs?: number): Promise<void>
+}
+
+/** The NOTIFY channel pg-boss wakes workers of notify-enabled queues on (same expression as pg-boss's own). */
+async function pgBossChannel(pool: pg.Pool): Promise<string> {
+  const { rows } = await pool.query<{ channel: string }>(
+    `SELECT 'pgboss_' || left(encode(sha224($1::bytea), 'hex'), 24) AS channel`, [PGBOSS_SCHEMA])
+  return rows[0]!.channel
+}
+
+export async function startWorker(o: WorkerOptions): Promise<Worker> {
+  const { log } = o
+  await migrateApp(o.databaseUrl, log)
+
+  const concurrency = o.queues.length * 4
+  const pool = createPool(o.databaseUrl, { max: 10 + concurrency, applicationName: 'nbj-worker' })
+  const boss = new PgBoss({ connectionString: o.databaseUrl, schema: PGBOSS_SCHEMA, application_name: 'nbj-worker-boss', max: 10 })
+  boss.on('error', (err) => log.warn(`pg-boss: ${(err as Error).message}`))
+  await boss.start()
+
+  const realtime = await startRealtime({ pool, secret: o.secret, log, port: o.realtimePort, origins: o.origins })
+
+  const runners = new Map<string, QueueRunner>()
+  for (const Queue of o.queues) {
+    const queue = new Queue({ pool })
+    const options = { ...DEFAULT_QUEUE_OPTIONS, ...queue.options, notify: true }
+    // createQueue keeps the first writer's options; updateQueue makes this deploy's options win.
+    await boss.createQueue(queue.name, options)
+    await boss.updateQueue(queue.name, options)
+    runners.set(queue.name, new QueueRunner({ boss, pool, queue, log, timing: o.timing, publish: realtime.publish }))
+  }
+
+  const cancelIfRunning = (jobId: string) => {
+    for (const runner of runners.values()) if (runner.cancel(jobId)) log.info(`job ${jobId}: cancel requested, handler aborted`)
+  }
+  const pollCancels = async () => {
+    const ids = [...runners.values()].flatMap((r) => r.activeJobIds)
+    for (const id of await cancelRequestedAmong(pool, ids)) cancelIfRunning(id)
+  }
+
+  const db = boss.getDb()
+  if (!db.listen) throw new Error('pg-boss database adapter cannot LISTEN')
+  const listeners = [
+    await db.listen(await pgBossChannel(pool), (queueName) => runners.get(queueName)?.wake(), () => runners.forEach((r) => r.wake())),
+    await db.listen(JOB_CHANGED_CHANNEL, (payload) => {
+      let notification: JobChangedNotification
+      try {
+        notification = JobChangedNotification.parse(JSON.parse(payload))
+      } catch {
+        return log.warn('ignored a malformed job change notification')
+      }
+      if (!notification.snapshot || (notification.snapshot.cancelRequested && notification.snapshot.state === 'active')) {
+        if (notification.snapshot) cancelIfRunning(notification.id)
+        else void pollCancels().catch(() => undefined)
+      }
+      realtime.onJobChanged(notification).catch((err) => log.warn(`realtime emit failed: ${(err as Error).message}`))
+    }, () => void pollCancels().catch(() => undefined)),
+  ]
+
+  // Polling fallback for cancel requests whose NOTIFY was lost (for example during a reconnect).
+  const cancelPoll = setInterval(() => {
+    pollCancels().catch((err) => log.warn(`cancel poll failed: ${(err as Error).message}`))
+  }, o.cancelPollMs ?? 1000)
+
+  for (const runner of runners.values()) runner.start()
+  log.info(`worker running queues: ${[...runners.keys()].join(', ')}${realtime.port ? `; realtime on port ${realtime.port}` : ''}`)
+
+  let stopped: Promise<void> | null = null
+  return {
+    boss,
+    pool,
+    realtime,
+    runners,
+    stop(graceMs = 10_000) {
+      stopped ??= (async () => {
+        await Promise.all([...runners.values()].map((r) => r.stop(graceMs)))
+        clearInterval(cancelPoll)
+        await Promise.all(listeners.map((l) => l.close().catch(() => undefined)))
+        await realtime.close()
+        await boss.stop({ graceful: false, close: true })
+        await pool.end()
+      })()
+      return stopped
+    },
+  }
+}
