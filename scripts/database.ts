@@ -1,7 +1,7 @@
 /**
  * Finds the PostgreSQL to use and prepares one database on it, for the dev, test and bench scripts:
- * DATABASE_URL when set, otherwise the embedded server (EMBEDDED_PG_PORT, default 54329; data in
- * .data/postgres).
+ * DATABASE_URL when set, otherwise an embedded server. Each purpose has its own embedded server
+ * (port and data folder), so `npm test` never stops the server `npm run dev` is using.
  */
 import pg from 'pg'
 import { createPool } from '../lib/server/db'
@@ -60,6 +60,16 @@ export async function setUpDatabase(url: string): Promise<void> {
   }
 }
 
+/** Who needs the database: each gets its own embedded server. */
+export type Purpose = 'dev' | 'test' | 'bench'
+
+/** Embedded servers by purpose. EMBEDDED_PG_PORT overrides the port of whichever one starts. */
+const EMBEDDED: Record<Purpose, { port: number; dataDir: string }> = {
+  dev: { port: 54329, dataDir: '.data/postgres' },
+  test: { port: 54339, dataDir: '.data/postgres-test' },
+  bench: { port: 54349, dataDir: '.data/postgres-bench' },
+}
+
 export interface PreparedDatabase {
   /** Connection string of the prepared database. */
   url: string
@@ -74,12 +84,13 @@ export interface PreparedDatabase {
  * DATABASE_URL server or the embedded one, migrated and seeded when `setup` is true. With
  * `useGivenDatabase`, a DATABASE_URL is used as it is (its own database), as `npm run dev` does.
  */
-export async function prepareDatabase(options: { database: string; fresh?: boolean; setup?: boolean; useGivenDatabase?: boolean }): Promise<PreparedDatabase> {
+export async function prepareDatabase(options: { database: string; purpose: Purpose; fresh?: boolean; setup?: boolean; useGivenDatabase?: boolean }): Promise<PreparedDatabase> {
   let serverUrl = process.env.DATABASE_URL
   let stop = async () => undefined as void
   if (!serverUrl) {
-    const port = Number(process.env.EMBEDDED_PG_PORT || 54329)
-    const server = await startEmbeddedPostgres({ dataDir: '.data/postgres', port, log: log.info })
+    const embedded = EMBEDDED[options.purpose]
+    const port = Number(process.env.EMBEDDED_PG_PORT || embedded.port)
+    const server = await startEmbeddedPostgres({ dataDir: embedded.dataDir, port, log: log.info })
     serverUrl = server.url('postgres')
     stop = server.stop
   }

@@ -10,7 +10,7 @@ if (task !== 'migrate' && task !== 'setup') {
   console.error('usage: tsx scripts/db.ts migrate|setup')
   process.exit(2)
 }
-const db = await prepareDatabase({ database: 'nbj_dev', useGivenDatabase: true })
+const db = await prepareDatabase({ purpose: 'dev', database: 'nbj_dev', useGivenDatabase: true })
 try {
   if (task === 'migrate') await migrateAll(db.url, createLogger('db'))
   else await setUpDatabase(db.url)

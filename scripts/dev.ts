@@ -5,7 +5,7 @@
 import concurrently from 'concurrently'
 import { prepareDatabase } from './database'
 
-const db = await prepareDatabase({ database: 'nbj_dev', setup: true, useGivenDatabase: true })
+const db = await prepareDatabase({ purpose: 'dev', database: 'nbj_dev', setup: true, useGivenDatabase: true })
 const env = { ...process.env, DATABASE_URL: db.url }
 
 const { result, commands } = concurrently(

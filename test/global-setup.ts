@@ -8,7 +8,7 @@ import { prepareDatabase } from '../scripts/database'
 export const TEMPLATE_DATABASE = 'nbj_test_template'
 
 export default async function setup(project: TestProject) {
-  const db = await prepareDatabase({ database: TEMPLATE_DATABASE, fresh: true, setup: true })
+  const db = await prepareDatabase({ purpose: 'test', database: TEMPLATE_DATABASE, fresh: true, setup: true })
   project.provide('serverUrl', db.serverUrl)
   return async () => {
     await db.stop()

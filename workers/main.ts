@@ -1,31 +1,48 @@
 /**
  * The worker process entry: `npm run worker` (production) or `npm run dev`.
- * Reads the environment, starts every queue in workers/providers.ts, and stops gracefully on
- * SIGTERM/SIGINT (exit 0). Configure it through environment variables, not here.
+ * Reads the environment, starts every queue in workers/providers.ts (waiting with backoff while the
+ * database is unreachable), and stops gracefully on SIGTERM/SIGINT (exit 0).
+ * Configure it through environment variables, not here.
  */
+import { setTimeout as sleep } from 'node:timers/promises'
+import { isDatabaseUnavailable } from '@/lib/server/db'
 import { env } from '@/lib/server/env'
 import { createLogger } from './logger'
 import { providers } from './providers'
-import { startWorker } from './worker'
+import { startWorker, type Worker } from './worker'
 
 const log = createLogger('worker')
 const config = env()
-
-const worker = await startWorker({
-  databaseUrl: config.DATABASE_URL,
-  queues: providers,
-  secret: config.SESSION_SECRET,
-  log,
-  realtimePort: config.REALTIME_PORT,
-  origins: config.APP_ORIGIN.split(',').map((s) => s.trim()).filter(Boolean),
-})
-
 let stopping = false
+let worker: Worker | null = null
+
+async function start(): Promise<Worker | null> {
+  for (let attempt = 0; !stopping; attempt++) {
+    try {
+      return await startWorker({
+        databaseUrl: config.DATABASE_URL,
+        queues: providers,
+        secret: config.SESSION_SECRET,
+        log,
+        realtimePort: config.REALTIME_PORT,
+        origins: config.APP_ORIGIN.split(',').map((s) => s.trim()).filter(Boolean),
+      })
+    } catch (err) {
+      if (!isDatabaseUnavailable(err)) throw err
+      const delay = Math.min(30_000, 1_000 * 2 ** attempt)
+      log.warn(`database unavailable (${(err as Error).message}); retrying in ${delay / 1000} s`)
+      await sleep(delay)
+    }
+  }
+  return null
+}
+
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => {
     if (stopping) return
     stopping = true
     log.info(`${signal}: stopping (running jobs get 10 s to finish)`)
+    if (!worker) process.exit(0)
     worker.stop(10_000).then(
       () => process.exit(0),
       (err) => {
@@ -35,3 +52,5 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     )
   })
 }
+
+worker = await start()

@@ -31,7 +31,7 @@ export const ExportItem = z.strictObject({
   minPopulation: z.preprocess(
     (value) => {
       const v = blankToUndefined(value)
-      return typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v
+      return typeof v === 'string' && /^[+-]?\d+(\.\d+)?$/.test(v) ? Number(v) : v
     },
     z.number({ error: 'Enter a whole number.' }).int('Enter a whole number.').min(0, 'Must be 0 or more.')
       .max(10_000_000_000, 'Must be at most 10,000,000,000.').optional(),

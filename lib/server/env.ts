@@ -36,6 +36,19 @@ function parseEnv() {
   })
 }
 
+/**
+ * `EXPORT_ROWS_PER_SECOND`: most rows one export writes per second, so a large export cannot
+ * monopolise the database; unset means no cap. Parsed on its own so the worker's queues can read
+ * it without the web tier's variables. Throws on a value that is not a positive whole number.
+ */
+export function exportRowsPerSecond(): number | undefined {
+  const raw = process.env.EXPORT_ROWS_PER_SECOND
+  if (raw === undefined || raw === '') return undefined
+  const parsed = z.coerce.number().int().positive().safeParse(raw)
+  if (!parsed.success) throw new Error('EXPORT_ROWS_PER_SECOND must be a positive whole number.')
+  return parsed.data
+}
+
 export type ServerEnv = ReturnType<typeof parseEnv> & { SESSION_SECRET: string }
 
 let cached: ServerEnv | undefined

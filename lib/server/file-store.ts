@@ -12,12 +12,15 @@ export const PART_BYTES = 1024 * 1024
 /**
  * A Writable that stores everything written to it as the file of job `jobId`, replacing any
  * earlier file of that job (a retried attempt starts over). `bytes` counts what was stored.
+ * `idle()` resolves once no part is being stored: an aborted pipeline returns while the last
+ * INSERT may still run, so wait for it before deleting a partial file, or that part outlives the delete.
  */
-export function createFileWriter(db: Queryable, jobId: string): Writable & { bytes: number } {
+export function createFileWriter(db: Queryable, jobId: string): Writable & { bytes: number; idle(): Promise<void> } {
   let buffered: Buffer[] = []
   let bufferedBytes = 0
   let part = 0
   let started = false
+  let inflight: Promise<void> = Promise.resolve()
   const flush = async () => {
     if (!started) {
       await deleteFile(db, jobId)
@@ -35,13 +38,16 @@ export function createFileWriter(db: Queryable, jobId: string): Writable & { byt
       bufferedBytes += chunk.length
       writer.bytes += chunk.length
       if (bufferedBytes < PART_BYTES) return callback()
-      flush().then(() => callback(), callback)
+      inflight = flush()
+      inflight.then(() => callback(), callback)
     },
     final(callback) {
-      flush().then(() => callback(), callback)
+      inflight = flush()
+      inflight.then(() => callback(), callback)
     },
-  }) as Writable & { bytes: number }
+  }) as Writable & { bytes: number; idle(): Promise<void> }
   writer.bytes = 0
+  writer.idle = () => inflight.catch(() => undefined)
   return writer
 }
 

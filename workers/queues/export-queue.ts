@@ -3,10 +3,12 @@
  * between chunks. The file is stored for its owner only (lib/server/file-store.ts).
  */
 import { pipeline } from 'node:stream/promises'
+import { setTimeout as sleep } from 'node:timers/promises'
 import QueryStream from 'pg-query-stream'
 import { EXPORTS_QUEUE, ExportItem, type ExportResult } from '@/lib/jobs/exports'
 import { CITY_COLUMNS, citiesWhere } from '@/lib/server/cities'
 import { csvStringifier } from '@/lib/server/csv'
+import { exportRowsPerSecond } from '@/lib/server/env'
 import { createFileWriter, deleteFile } from '@/lib/server/file-store'
 import { QueueService, type QueueOptions } from '../queue-service'
 
@@ -21,6 +23,9 @@ export class ExportQueue extends QueueService<ExportItem, ExportResult> {
   readonly itemSchema = ExportItem
   readonly options: QueueOptions = { retryLimit: 2, retryDelay: 5, retryBackoff: true, expireInSeconds: 15 * 60, heartbeatSeconds: 30 }
 
+  /** Row-rate cap from EXPORT_ROWS_PER_SECOND (none by default). */
+  private readonly rowsPerSecond = exportRowsPerSecond()
+
   async handleItem(item: ExportItem): Promise<ExportResult> {
     const { pool } = this.deps
     const { jobId } = this.job
@@ -34,9 +39,15 @@ export class ExportQueue extends QueueService<ExportItem, ExportResult> {
     const writer = createFileWriter(pool, jobId)
     let written = 0
     let failed = false
-    const onChunk = () => {
+    const startedAt = Date.now()
+    const { rowsPerSecond, signal } = this
+    const onChunk = async () => {
       this.reportProgress({ current: written, total, message: `Writing ${numberFormat.format(written)} of ${numberFormat.format(total)} rows...` })
       this.checkCancelled()
+      if (rowsPerSecond) {
+        const ahead = (written / rowsPerSecond) * 1000 - (Date.now() - startedAt)
+        if (ahead > 0) await sleep(ahead, undefined, { signal }).catch(() => this.checkCancelled())
+      }
     }
     try {
       // A cursor-backed stream: rows arrive in batches, never the whole result in memory.
@@ -48,16 +59,18 @@ export class ExportQueue extends QueueService<ExportItem, ExportResult> {
           for await (const row of source) {
             yield row
             written++
-            if (written % CHUNK_ROWS === 0) onChunk()
+            if (written % CHUNK_ROWS === 0) await onChunk()
           }
         },
         csvStringifier([...CITY_COLUMNS]),
         writer,
-        { signal: this.signal },
+        { signal },
       )
     } catch (err) {
       failed = true
-      // Cancelled or failed: no partial file may stay behind or be offered for download.
+      // Cancelled or failed: no partial file may stay behind or be offered for download. The
+      // pipeline rejects at once on abort, while a part may still be being stored: wait for it first.
+      await writer.idle()
       await deleteFile(pool, jobId).catch(() => undefined)
       throw err
     } finally {

@@ -1,0 +1,87 @@
+'use client'
+import { useState } from 'react'
+import { cancelJob } from '@/app/actions'
+import { ExportResult, type ExportItem } from '@/lib/jobs/exports'
+import { isCancellable, stateLabel, type JobSnapshot } from '@/lib/jobs/job'
+import { useRememberJob } from '@/lib/client/use-jobs'
+
+const numbers = new Intl.NumberFormat('en-US')
+
+/** "Cities · “san” · BR · pop. ≥ 5,000" (no words of the form's labels: they stay unique for tests and screen readers) */
+function describe(job: JobSnapshot): string {
+  const item = (job.payload ?? {}) as Partial<ExportItem>
+  const parts = ['Cities']
+  if (item.nameContains) parts.push(`“${item.nameContains}”`)
+  if (item.country) parts.push(item.country)
+  if (item.minPopulation !== undefined) parts.push(`pop. ≥ ${numbers.format(item.minPopulation)}`)
+  if (parts.length === 1) parts.push('all of them')
+  return parts.join(' · ')
+}
+
+export function JobList({ jobs }: { jobs: JobSnapshot[] }) {
+  if (jobs.length === 0) return <p className="empty">No jobs yet. Start an export above.</p>
+  return (
+    <ul className="jobs" aria-label="Jobs">
+      {jobs.map((job) => <JobItem key={job.id} job={job} />)}
+    </ul>
+  )
+}
+
+function JobItem({ job }: { job: JobSnapshot }) {
+  const remember = useRememberJob()
+  const [cancelError, setCancelError] = useState<string | null>(null)
+  const [cancelling, setCancelling] = useState(false)
+  const label = stateLabel(job)
+  const progress = job.progress
+  const determinate = progress !== null && progress.total > 0
+  const result = job.state === 'completed' ? ExportResult.safeParse(job.result) : null
+  const percent = determinate ? Math.round((100 * progress.current) / progress.total) : job.state === 'completed' ? 100 : 0
+
+  async function onCancel() {
+    setCancelling(true)
+    setCancelError(null)
+    const outcome = await cancelJob({ jobId: job.id })
+    setCancelling(false)
+    if (outcome.ok) remember(outcome.value.job)
+    else setCancelError(outcome.error.message)
+  }
+
+  return (
+    <li className={`job job-${job.state}`} data-job-id={job.id} data-state={job.state} aria-label={describe(job)}>
+      <div className="job-head">
+        <span className="job-title">{describe(job)}</span>
+        <span className={`state state-${label.toLowerCase()}`}>{label}</span>
+      </div>
+      <div
+        role="progressbar"
+        aria-label="Export progress"
+        aria-valuemin={0}
+        aria-valuemax={determinate ? progress.total : undefined}
+        aria-valuenow={determinate ? progress.current : undefined}
+        aria-valuetext={determinate ? `${numbers.format(progress.current)} of ${numbers.format(progress.total)}` : label}
+        className={`bar${determinate || job.state !== 'active' ? '' : ' bar-indeterminate'}`}
+      >
+        <div className="bar-fill" style={{ width: `${percent}%` }} />
+      </div>
+      <div className="job-foot">
+        <span className="job-message">{progress?.message ?? (job.state === 'queued' ? 'Waiting for a worker…' : '')}</span>
+        {job.attempt > 1 && <span className="attempt">attempt {job.attempt} of {job.maxAttempts}</span>}
+        <span className="job-actions">
+          {isCancellable(job) && (
+            <button type="button" className="secondary" onClick={onCancel} disabled={cancelling}>Cancel</button>
+          )}
+          {result?.success && (
+            <a className="button" href={result.data.downloadUrl} download={result.data.fileName}>
+              Download <span className="muted">({numbers.format(result.data.rows)} rows)</span>
+            </a>
+          )}
+        </span>
+      </div>
+      {job.state === 'failed' && job.error && (
+        <p className="job-error">{job.error.message}{job.error.ref ? ` (reference ${job.error.ref})` : ''}</p>
+      )}
+      {job.state === 'queued' && job.error && <p className="job-error">Retrying after: {job.error.message}</p>}
+      {cancelError && <p className="job-error" role="alert">{cancelError}</p>}
+    </li>
+  )
+}

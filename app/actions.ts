@@ -1,0 +1,85 @@
+'use server'
+/**
+ * The dashboard's Server Actions. Each is a public POST endpoint: validated with zod, scoped to
+ * the caller's own jobs, answering `ActionResult` (lib/jobs/result.ts).
+ */
+import { z } from 'zod'
+import { EXPORTS_QUEUE, ExportItem } from '@/lib/jobs/exports'
+import type { JobSnapshot } from '@/lib/jobs/job'
+import { fail, ok, type ActionResult } from '@/lib/jobs/result'
+import { defineAction } from '@/lib/server/action'
+import { webPool } from '@/lib/server/db'
+import { enqueueJob } from '@/lib/server/enqueue'
+import { env } from '@/lib/server/env'
+import { countUnsettledForOwner, findJobForOwner, listJobsForOwner, requestCancel } from '@/lib/server/job-store'
+
+const JobRef = z.strictObject({ jobId: z.uuid({ error: 'Must be a job id (UUID).' }) })
+
+/** pg-boss refuses jobs for a queue no worker has created yet. */
+function isMissingQueue(err: unknown): boolean {
+  return (err as { code?: string } | null)?.code === 'PGBOSS_QUEUE_NOT_FOUND'
+}
+
+const startExportAction = defineAction(ExportItem, async (item, { viewer }) => {
+  const pool = webPool()
+  const limit = env().EXPORT_LIMIT_PER_VIEWER
+  if ((await countUnsettledForOwner(pool, viewer.id, EXPORTS_QUEUE)) >= limit) {
+    return fail('LIMITED', `You already have ${limit} exports queued or running. Wait for one to finish or cancel one.`)
+  }
+  try {
+    const job = await enqueueJob(pool, { queue: EXPORTS_QUEUE, ownerId: viewer.id, payload: item })
+    return ok({ job })
+  } catch (err) {
+    if (isMissingQueue(err)) return fail('UNAVAILABLE', 'The workers have not started yet. Try again in a moment.')
+    throw err
+  }
+})
+
+/**
+ * Queues a cities export for the viewer. Input: `ExportItem` (nameContains, country, minPopulation).
+ * Returns `{ job }` (state `queued`), or VALIDATION with `fields`, LIMITED, UNAVAILABLE.
+ */
+export async function startExport(input: unknown): Promise<ActionResult<{ job: JobSnapshot }>> {
+  return startExportAction(input)
+}
+
+const cancelJobAction = defineAction(JobRef, async ({ jobId }, { viewer }) => {
+  const outcome = await requestCancel(webPool(), jobId, viewer.id)
+  switch (outcome.kind) {
+    case 'cancelled':
+    case 'cancelling':
+      return ok({ job: outcome.job })
+    case 'not_cancellable':
+      return fail('NOT_CANCELLABLE', outcome.job.cancelRequested && outcome.job.state === 'active'
+        ? 'This job is already being cancelled.'
+        : 'This job has already finished.')
+    case 'not_found':
+      return fail('NOT_FOUND', 'No such job.')
+  }
+})
+
+/**
+ * Asks to cancel one of the viewer's jobs. A queued job is cancelled at once; a running one shows
+ * `cancelRequested` until its handler stops. Returns `{ job }`, or NOT_FOUND, NOT_CANCELLABLE.
+ */
+export async function cancelJob(input: unknown): Promise<ActionResult<{ job: JobSnapshot }>> {
+  return cancelJobAction(input)
+}
+
+const jobStatusAction = defineAction(JobRef, async ({ jobId }, { viewer }) => {
+  const job = await findJobForOwner(webPool(), jobId, viewer.id)
+  return job ? ok({ job }) : fail('NOT_FOUND', 'No such job.')
+})
+
+/** The current snapshot of one of the viewer's jobs: `{ job }`, or NOT_FOUND. */
+export async function jobStatus(input: unknown): Promise<ActionResult<{ job: JobSnapshot }>> {
+  return jobStatusAction(input)
+}
+
+const listJobsAction = defineAction(z.strictObject({}), async (_input, { viewer }) =>
+  ok({ jobs: await listJobsForOwner(webPool(), viewer.id) }))
+
+/** The viewer's 50 most recent jobs, newest first: `{ jobs }`. */
+export async function listJobs(input: unknown = {}): Promise<ActionResult<{ jobs: JobSnapshot[] }>> {
+  return listJobsAction(input)
+}

@@ -1,0 +1,50 @@
+'use client'
+/**
+ * One socket.io connection per browser tab to the worker's realtime server. It is created on first
+ * use and shared (also under React StrictMode's double effects). Before every (re)connect it fetches
+ * a fresh short-lived token from /api/realtime-token, so token expiry never shows to the user.
+ */
+import { io, type Socket } from 'socket.io-client'
+import { z } from 'zod'
+
+const TokenResponse = z.object({ token: z.string(), url: z.url() })
+
+async function fetchToken(): Promise<z.infer<typeof TokenResponse>> {
+  const response = await fetch('/api/realtime-token', { cache: 'no-store', credentials: 'same-origin' })
+  if (!response.ok) throw new Error(`realtime token: HTTP ${response.status}`)
+  return TokenResponse.parse(await response.json())
+}
+
+let socket: Promise<Socket> | null = null
+
+/** The tab's socket, connecting on first call. */
+export function getSocket(): Promise<Socket> {
+  socket ??= fetchToken().then(
+    ({ url, token }) => {
+      let first: string | null = token
+      const s = io(url, {
+        transports: ['websocket'],
+        auth: (cb) => {
+          const reuse = first
+          first = null
+          if (reuse) return cb({ token: reuse })
+          fetchToken().then(({ token: fresh }) => cb({ token: fresh }), () => cb({ token: '' }))
+        },
+      })
+      // socket.io does not retry by itself after the server refused a handshake (an expired or
+      // missing token): retry with a fresh token, a little later each time.
+      let refusals = 0
+      s.on('connect', () => { refusals = 0 })
+      s.on('connect_error', () => {
+        if (!s.active) setTimeout(() => s.connect(), Math.min(30_000, 1_000 * 2 ** refusals++))
+      })
+      return s
+    },
+    (err) => {
+      // Let a later call try again (the web tier may have been restarting).
+      socket = null
+      throw err
+    },
+  )
+  return socket
+}

@@ -1,0 +1,69 @@
+/**
+ * End-to-end tests: the production build of the web tier, the worker (queues + realtime) and a
+ * real Chromium. Run through `npm run test:e2e`, which prepares a fresh database and sets
+ * DATABASE_URL. Ports 3100 (web) and 3101 (realtime) keep clear of `npm run dev`.
+ */
+import { chromium, defineConfig, devices } from '@playwright/test'
+import { existsSync } from 'node:fs'
+
+const WEB_PORT = 3100
+const REALTIME_PORT = 3101
+
+// Playwright's own Chromium where installed; otherwise the system one (Debian: apt-get install chromium).
+const bundled = (() => {
+  try {
+    return chromium.executablePath()
+  } catch {
+    return ''
+  }
+})()
+const executablePath = process.env.CHROMIUM_PATH || (bundled && existsSync(bundled) ? undefined : '/usr/bin/chromium')
+
+const env = {
+  ...(process.env as Record<string, string>),
+  NODE_ENV: 'production',
+  SESSION_SECRET: process.env.SESSION_SECRET ?? 'e2e-only-secret-e2e-only-secret-e2e-only-secret',
+  REALTIME_PORT: String(REALTIME_PORT),
+  REALTIME_URL: `http://localhost:${REALTIME_PORT}`,
+  APP_ORIGIN: `http://localhost:${WEB_PORT}`,
+  // Slow exports down enough that a person (and a test) can watch one run and cancel it.
+  EXPORT_ROWS_PER_SECOND: '20000',
+}
+
+export default defineConfig({
+  testDir: 'e2e',
+  testMatch: '**/*.spec.ts',
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  timeout: 60_000,
+  expect: { timeout: 15_000 },
+  reporter: [['list']],
+  use: {
+    baseURL: `http://localhost:${WEB_PORT}`,
+    trace: 'retain-on-failure',
+    launchOptions: {
+      executablePath,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    },
+  },
+  projects: [{ name: 'chromium', use: { ...devices['Desktop Chrome'] } }],
+  webServer: [
+    {
+      command: `npx next build && npx next start -p ${WEB_PORT}`,
+      url: `http://localhost:${WEB_PORT}/api/health`,
+      env,
+      timeout: 300_000,
+      reuseExistingServer: false,
+      stdout: 'pipe',
+    },
+    {
+      command: 'npx tsx workers/main.ts',
+      url: `http://localhost:${REALTIME_PORT}/health`,
+      env,
+      timeout: 60_000,
+      reuseExistingServer: false,
+      stdout: 'pipe',
+    },
+  ],
+})

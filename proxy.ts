@@ -1,0 +1,34 @@
+/**
+ * Gives every browser an anonymous session: a signed, httpOnly cookie naming a random viewer id.
+ * With real auth, replace this with your auth library's proxy and keep `getViewer()` as the seam.
+ */
+import { randomUUID } from 'node:crypto'
+import { NextResponse, type NextRequest } from 'next/server'
+import { env } from '@/lib/server/env'
+import { SESSION_TTL_S, signSessionToken, verifySessionToken } from '@/lib/server/tokens'
+import { SESSION_COOKIE } from '@/lib/server/viewer'
+
+export async function proxy(request: NextRequest) {
+  const secret = env().SESSION_SECRET
+  const current = request.cookies.get(SESSION_COOKIE)?.value
+  if (current && (await verifySessionToken(secret, current))) return NextResponse.next()
+
+  const token = await signSessionToken(secret, randomUUID())
+  // Set it on the request too, so the page rendered for this very request sees the new session.
+  request.cookies.set(SESSION_COOKIE, token)
+  const response = NextResponse.next({ request: { headers: request.headers } })
+  response.cookies.set({
+    name: SESSION_COOKIE,
+    value: token,
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: request.nextUrl.protocol === 'https:',
+    path: '/',
+    maxAge: SESSION_TTL_S,
+  })
+  return response
+}
+
+export const config = {
+  matcher: ['/((?!_next/static|_next/image|favicon.ico|api/health).*)'],
+}
