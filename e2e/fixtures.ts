@@ -24,13 +24,13 @@ async function startExport(page: Page, query: ExportQuery): Promise<Locator> {
 }
 
 export const test = base.extend<{ sql: <R extends pg.QueryResultRow>(text: string, values?: unknown[]) => Promise<R[]>; startExport: (query: ExportQuery, page?: Page) => Promise<Locator> }>({
-  sql: async ({}, use) => {
+  sql: async ({}, provide) => {
     const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 2 })
-    await use(async (text, values) => (await pool.query(text, values)).rows)
+    await provide(async (text, values) => (await pool.query(text, values)).rows)
     await pool.end()
   },
-  startExport: async ({ page }, use) => {
-    await use((query, onPage = page) => startExport(onPage, query))
+  startExport: async ({ page }, provide) => {
+    await provide((query, onPage = page) => startExport(onPage, query))
   },
 })
 

@@ -1,7 +1,7 @@
 /**
  * Runs one QueueService on pg-boss: fetches jobs, runs up to `workerCount` at once, keeps their
- * heartbeats, coalesces progress, turns cancel requests into aborts, and settles each attempt
- * in `app.jobs` and pg-boss in one transaction.
+ * heartbeats, coalesces progress, turns cancel requests into aborts, and settles each attempt in
+ * `app.jobs` and pg-boss in one transaction, fenced by attempt.
  *
  * Why not pg-boss `work()`: it waits a full polling interval after every fetch, so at one job per
  * fetch a busy queue crawls. This loop fetches again at once while slots are free and jobs keep
@@ -12,8 +12,8 @@ import type pg from 'pg'
 import type { Job, PgBoss } from 'pg-boss'
 import { PROGRESS_MESSAGE_MAX, type JobError, type JobProgress, type JobSnapshot } from '@/lib/jobs/job'
 import { withTransaction } from '@/lib/server/db'
-import { markActive, markRetrying, nextSeq, saveProgress, settleJob } from '@/lib/server/job-store'
-import { DEFAULT_QUEUE_OPTIONS, JobCancelledError, JobFailedError, runWithJobContext, type QueueService } from './queue-service'
+import { lockActiveAttempt, markActive, markRetrying, nextSeq, saveProgress, settleJob } from '@/lib/server/job-store'
+import { DEFAULT_QUEUE_OPTIONS, JobFailedError, runWithJobContext, type QueueOptions, type QueueService } from './queue-service'
 import type { Logger } from './logger'
 
 /** Timing knobs of a runner, in milliseconds. */
@@ -26,12 +26,16 @@ export interface RunnerTiming {
   progressEmitMs: number
 }
 
+export const DEFAULT_RUNNER_TIMING: RunnerTiming = { pollIntervalMs: 2000, progressWriteMs: 1000, progressEmitMs: 100 }
+
 /** How long a handler gets to react to an abort during shutdown before it is left behind, in ms. */
 const ABORT_WAIT_MS = 2_000
 
-export const DEFAULT_RUNNER_TIMING: RunnerTiming = { pollIntervalMs: 2000, progressWriteMs: 1000, progressEmitMs: 100 }
-
-type AbortReason = 'cancel' | 'shutdown'
+/**
+ * Why a job's signal was aborted: its owner cancelled; the worker is shutting down; the attempt
+ * reached `expireInSeconds`; or pg-boss no longer counts this worker's claim (heartbeat lost).
+ */
+type AbortReason = 'cancel' | 'shutdown' | 'expired' | 'lost'
 
 interface RunningJob {
   id: string
@@ -45,6 +49,7 @@ interface RunningJob {
   lastEmitAt: number
   /** Set before the attempt is settled: no progress event may follow the final state. */
   settling: boolean
+  timers: NodeJS.Timeout[]
   writeTimer?: NodeJS.Timeout
   emitTimer?: NodeJS.Timeout
   done: Promise<void>
@@ -65,11 +70,22 @@ export function errorRef(): string {
   return randomBytes(4).toString('hex')
 }
 
+/** pg-boss options that run its statements on `client`, inside our transaction. */
+function bossDbOf(client: pg.PoolClient) {
+  return { db: { executeSql: (text: string, values?: unknown[]) => client.query(text, values) } }
+}
+
+/** pg-boss stores a job's output as a JSON object. */
+function toOutput(result: unknown): object | null {
+  if (result === undefined || result === null) return null
+  return typeof result === 'object' ? (result as object) : { value: result }
+}
+
 export class QueueRunner {
   readonly name: string
+  readonly options: Required<QueueOptions>
   private readonly running = new Map<string, RunningJob>()
   private readonly timing: RunnerTiming
-  private readonly options: Required<import('./queue-service').QueueOptions>
   private stopping = false
   private wakeUp: (() => void) | null = null
   private loop: Promise<void> | null = null
@@ -80,7 +96,7 @@ export class QueueRunner {
     this.options = { ...DEFAULT_QUEUE_OPTIONS, ...o.queue.options }
   }
 
-  /** Ids of the jobs running in this process right now. */
+  /** Ids of the jobs whose handlers run in this process right now. */
   get activeJobIds(): string[] {
     return [...this.running.keys()]
   }
@@ -97,12 +113,21 @@ export class QueueRunner {
     wake?.()
   }
 
-  /** Aborts the job's signal with reason "cancel" if it runs here. Returns whether it did. */
+  /**
+   * Aborts the job's signal with reason "cancel" if it runs here, and starts the queue's
+   * `cancelGraceSeconds`: a handler still running then is settled as cancelled without it.
+   * Returns whether the job runs here.
+   */
   cancel(jobId: string): boolean {
     const job = this.running.get(jobId)
     if (!job || job.controller.signal.aborted) return false
     job.snapshot = { ...job.snapshot, cancelRequested: true }
     job.controller.abort('cancel' satisfies AbortReason)
+    job.timers.push(setTimeout(() => {
+      if (!this.running.has(jobId) || job.settling) return
+      this.o.log.warn(`job ${jobId}: handler ignored the cancel for ${this.options.cancelGraceSeconds} s; settling it as cancelled`)
+      this.settleCancelled(job).catch((err) => this.o.log.error(`job ${jobId}: forced cancel failed: ${(err as Error).message}`))
+    }, this.options.cancelGraceSeconds * 1000))
     return true
   }
 
@@ -119,7 +144,7 @@ export class QueueRunner {
       // A handler that ignores its signal is not waited for: its attempt is failed into retry
       // here, and whatever it returns later is discarded (settling is fenced by attempt).
       if (!(await this.allDone(ABORT_WAIT_MS))) {
-        await Promise.all([...this.running.values()].map((job) =>
+        await Promise.all([...this.running.values()].filter((job) => !job.settling).map((job) =>
           this.failAttempt(job, new Error('handler ignored its abort signal'), 'shutdown')
             .catch((err) => this.o.log.error(`job ${job.id}: could not be released: ${(err as Error).message}`))))
       }
@@ -176,16 +201,39 @@ export class QueueRunner {
       lastWriteAt: 0,
       lastEmitAt: 0,
       settling: false,
+      timers: [],
     } as unknown as RunningJob
     this.running.set(job.id, entry)
     entry.done = this.runJob(job, entry)
       .catch((err) => this.o.log.error(`job ${job.id}: could not be settled: ${(err as Error).stack ?? err}`))
       .finally(() => {
+        entry.timers.forEach(clearTimeout)
         clearTimeout(entry.writeTimer)
         clearTimeout(entry.emitTimer)
         this.running.delete(job.id)
         this.wake()
       })
+  }
+
+  /**
+   * Settles this attempt in one transaction: `app.jobs` first (fenced: only while this attempt
+   * is the active one), then pg-boss only when our record changed, so a late or duplicate settle
+   * (a forced cancel, a shutdown release) never overrides the first.
+   */
+  private async settle(
+    entry: RunningJob,
+    outcome: Parameters<typeof settleJob>[3],
+    boss: (db: ReturnType<typeof bossDbOf>) => Promise<unknown>,
+  ): Promise<void> {
+    entry.settling = true
+    await withTransaction(this.o.pool, async (client) => {
+      if (await settleJob(client, entry.id, entry.attempt, outcome)) await boss(bossDbOf(client))
+    })
+  }
+
+  private settleCancelled(entry: RunningJob): Promise<void> {
+    return this.settle(entry, { state: 'cancelled', progress: entry.progress },
+      (db) => this.o.boss.cancel(this.name, { id: entry.id, retryCount: entry.retryCount }, db))
   }
 
   private async runJob(job: Job<unknown>, entry: RunningJob): Promise<void> {
@@ -201,28 +249,28 @@ export class QueueRunner {
     entry.ownerId = ownerId
     entry.snapshot = snapshot
 
-    const heartbeat = setInterval(() => {
-      boss.touch(this.name, attemptRef).catch((err) => log.warn(`heartbeat for job ${job.id} failed: ${(err as Error).message}`))
-    }, (this.options.heartbeatSeconds * 1000) / 2)
+    // Heartbeat (pg-boss heartbeatSeconds): a worker that stops sending it is counted as lost and
+    // its attempt retried elsewhere. If pg-boss no longer counts our claim, stop the handler: two
+    // attempts of one job must never run at once.
+    entry.timers.push(setInterval(() => {
+      boss.touch(this.name, attemptRef).then((response) => {
+        if ((response as { affected?: number }).affected === 0 && !entry.settling) entry.controller.abort('lost' satisfies AbortReason)
+      }, (err) => log.warn(`heartbeat for job ${job.id} failed: ${(err as Error).message}`))
+    }, (this.options.heartbeatSeconds * 1000) / 2))
+    // Stop the handler just before pg-boss expires the attempt (expireInSeconds) and retries it.
+    entry.timers.push(setTimeout(() => entry.controller.abort('expired' satisfies AbortReason),
+      Math.max(1_000, this.options.expireInSeconds * 1000 - 1_000)))
 
-    const settle = (fn: (db: pg.PoolClient) => Promise<unknown>) => {
-      entry.settling = true
-      return withTransaction(pool, fn)
+    const parsed = queue.itemSchema.safeParse(job.data)
+    if (!parsed.success) {
+      const ref = errorRef()
+      log.error(`job ${job.id} [ref ${ref}]: payload does not match ${this.name}'s schema: ${parsed.error.message}`)
+      const error: JobError = { code: 'INVALID_PAYLOAD', message: 'This job was created with input the worker no longer accepts.', ref }
+      // Retrying cannot fix a payload: pg-boss records it as cancelled, app.jobs as failed.
+      await this.settle(entry, { state: 'failed', error }, (db) => boss.cancel(this.name, attemptRef, db))
+      return
     }
-    const bossDb = bossDbOf
-
     try {
-      const parsed = queue.itemSchema.safeParse(job.data)
-      if (!parsed.success) {
-        const ref = errorRef()
-        log.error(`job ${job.id} [ref ${ref}]: payload does not match ${this.name}'s schema: ${parsed.error.message}`)
-        const error: JobError = { code: 'INVALID_PAYLOAD', message: 'This job was created with input the worker no longer accepts.', ref }
-        await settle(async (db) => {
-          await settleJob(db, job.id, entry.attempt, { state: 'failed', error })
-          await boss.cancel(this.name, attemptRef, bossDb(db))
-        })
-        return
-      }
       const result = await runWithJobContext(
         {
           jobId: job.id,
@@ -233,51 +281,55 @@ export class QueueRunner {
         },
         () => queue.handleItem(parsed.data),
       )
-      await settle(async (db) => {
-        await settleJob(db, job.id, entry.attempt, { state: 'completed', result: result ?? null, progress: entry.progress })
-        await boss.complete(this.name, attemptRef, toOutput(result), bossDb(db))
-      })
+      await this.settle(entry, { state: 'completed', result: result ?? null, progress: entry.progress },
+        (db) => boss.complete(this.name, attemptRef, toOutput(result), db))
     } catch (err) {
       const reason = entry.controller.signal.reason as AbortReason | undefined
-      if (reason === 'cancel' && (err instanceof JobCancelledError || entry.controller.signal.aborted)) {
-        await settle(async (db) => {
-          await settleJob(db, job.id, entry.attempt, { state: 'cancelled', progress: entry.progress })
-          await boss.cancel(this.name, attemptRef, bossDb(db))
-        })
+      if (reason === 'cancel') {
+        await this.settleCancelled(entry)
       } else if (err instanceof JobFailedError) {
         const error: JobError = { code: 'FAILED', message: err.publicMessage }
         // pg-boss retries every fail() while retries remain; a controlled failure must not be
         // retried, so pg-boss records it as cancelled and app.jobs records it as failed.
-        await settle(async (db) => {
-          await settleJob(db, job.id, entry.attempt, { state: 'failed', error, progress: entry.progress })
-          await boss.cancel(this.name, attemptRef, bossDb(db))
-        })
+        await this.settle(entry, { state: 'failed', error, progress: entry.progress }, (db) => boss.cancel(this.name, attemptRef, db))
       } else {
         await this.failAttempt(entry, err, reason)
       }
-    } finally {
-      clearInterval(heartbeat)
     }
   }
 
   /**
    * Fails the current attempt after an exception or an interruption: back to queued when retries
-   * remain (pg-boss schedules the retry with its backoff), failed otherwise. The owner sees a safe
-   * message and a reference; the log has the details under the same reference.
+   * remain (pg-boss schedules the retry with its backoff, and `retryAt` says when), failed
+   * otherwise. The owner sees a safe message and a reference; the log has the details under it.
    */
   private async failAttempt(entry: RunningJob, err: unknown, reason: AbortReason | undefined): Promise<void> {
     const ref = errorRef()
-    const shutdown = reason === 'shutdown'
-    this.o.log.error(`job ${entry.id} attempt ${entry.attempt} [ref ${ref}]: ${shutdown ? 'interrupted by shutdown' : (err as Error)?.stack ?? String(err)}`)
-    const error: JobError = shutdown
-      ? { code: 'INTERRUPTED', message: 'The worker was shut down while this job ran.', ref }
+    const described: Record<string, { code: string; message: string; log: string }> = {
+      shutdown: { code: 'INTERRUPTED', message: 'The worker was shut down while this job ran.', log: 'interrupted by shutdown' },
+      expired: { code: 'EXPIRED', message: `The job ran longer than its limit of ${this.options.expireInSeconds} s.`, log: 'expired' },
+      lost: { code: 'WORKER_LOST', message: 'The worker running this job lost contact with the database.', log: 'claim lost (no heartbeat)' },
+    }
+    const known = reason && described[reason]
+    this.o.log.error(`job ${entry.id} attempt ${entry.attempt} [ref ${ref}]: ${known ? known.log : (err as Error)?.stack ?? String(err)}`)
+    const error: JobError = known
+      ? { code: known.code, message: known.message, ref }
       : { code: 'EXCEPTION', message: 'The job failed unexpectedly.', ref }
     const retries = entry.attempt < this.options.retryLimit + 1
+    const attemptRef = { id: entry.id, retryCount: entry.retryCount }
     entry.settling = true
-    await withTransaction(this.o.pool, async (db) => {
-      if (retries) await markRetrying(db, entry.id, entry.attempt, error)
-      else await settleJob(db, entry.id, entry.attempt, { state: 'failed', error, progress: entry.progress })
-      await this.o.boss.fail(this.name, { id: entry.id, retryCount: entry.retryCount }, { ...error }, bossDbOf(db))
+    await withTransaction(this.o.pool, async (client) => {
+      const db = bossDbOf(client)
+      // Fenced like every settle: a forced cancel or an earlier release of this attempt wins.
+      if (!(await lockActiveAttempt(client, entry.id, entry.attempt))) return
+      await this.o.boss.fail(this.name, attemptRef, { ...error }, db)
+      if (!retries) {
+        await settleJob(client, entry.id, entry.attempt, { state: 'failed', error, progress: entry.progress })
+        return
+      }
+      // pg-boss computed the retry's start (retryDelay, retryBackoff with jitter): show it.
+      const [retry] = await this.o.boss.findJobs<unknown>(this.name, { id: entry.id, ...db })
+      await markRetrying(client, entry.id, entry.attempt, error, retry?.startAfter ?? null)
     })
   }
 
@@ -322,15 +374,4 @@ export class QueueRunner {
       this.o.log.warn(`progress event for job ${entry.id} failed: ${(err as Error).message}`)
     }
   }
-}
-
-/** pg-boss options that run its statements on `client`, inside our transaction. */
-function bossDbOf(client: pg.PoolClient) {
-  return { db: { executeSql: (text: string, values?: unknown[]) => client.query(text, values) } }
-}
-
-/** pg-boss stores a job's output as a JSON object. */
-function toOutput(result: unknown): object | null {
-  if (result === undefined || result === null) return null
-  return typeof result === 'object' ? (result as object) : { value: result }
 }

@@ -21,10 +21,16 @@ export interface QueueOptions {
   /** Seconds an attempt may run before pg-boss expires it (pg-boss `expireInSeconds`). Default 900. */
   expireInSeconds?: number
   /**
-   * Seconds without a heartbeat after which pg-boss treats the attempt as lost (pg-boss
-   * `heartbeatSeconds`, at least 10). The runner sends one every half interval. Default 30.
+   * Seconds without a heartbeat after which pg-boss treats the attempt as lost and retries it
+   * (pg-boss `heartbeatSeconds`, at least 10). The runner sends one every half interval. Default 20.
    */
   heartbeatSeconds?: number
+  /**
+   * Seconds a handler may keep running after its owner cancelled (its signal is aborted at once).
+   * Past this the job is settled as cancelled anyway and whatever the handler returns is discarded.
+   * Default 30.
+   */
+  cancelGraceSeconds?: number
 }
 
 /** Defaults applied to every queue's `options`. */
@@ -33,7 +39,8 @@ export const DEFAULT_QUEUE_OPTIONS: Required<QueueOptions> = {
   retryDelay: 5,
   retryBackoff: true,
   expireInSeconds: 900,
-  heartbeatSeconds: 30,
+  heartbeatSeconds: 20,
+  cancelGraceSeconds: 30,
 }
 
 /** What a queue's handler can use besides its item. */

@@ -7,7 +7,7 @@ import { PgBoss } from 'pg-boss'
 import type pg from 'pg'
 import { JOB_CHANGED_CHANNEL } from '@/lib/jobs/events'
 import { createPool } from '@/lib/server/db'
-import { cancelRequestedAmong } from '@/lib/server/job-store'
+import { cancelRequestedAmong, reconcileLostJobs } from '@/lib/server/job-store'
 import type { Logger } from './logger'
 import { PGBOSS_SCHEMA, migrateApp } from './migrate'
 import { DEFAULT_QUEUE_OPTIONS, type QueueClass } from './queue-service'
@@ -24,6 +24,8 @@ export interface WorkerOptions {
   origins: string[]
   /** How often running jobs are checked for a cancel request when NOTIFY is lost, in ms. Default 1000. */
   cancelPollMs?: number
+  /** How often records of attempts pg-boss gave up on (lost worker, expiry) are brought in line, in ms. Default 5000. */
+  reconcileMs?: number
   timing?: Partial<RunnerTiming>
 }
 
@@ -49,7 +51,16 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
 
   const concurrency = o.queues.length * 4
   const pool = createPool(o.databaseUrl, { max: 10 + concurrency, applicationName: 'nbj-worker' })
-  const boss = new PgBoss({ connectionString: o.databaseUrl, schema: PGBOSS_SCHEMA, application_name: 'nbj-worker-boss', max: 10 })
+  const boss = new PgBoss({
+    connectionString: o.databaseUrl,
+    schema: PGBOSS_SCHEMA,
+    application_name: 'nbj-worker-boss',
+    max: 10,
+    // pg-boss finds expired attempts and lost heartbeats in its monitor pass: every 10 s instead
+    // of the default 60, so a crashed worker's job is retried within heartbeatSeconds + 10 s.
+    monitorIntervalSeconds: 10,
+    superviseIntervalSeconds: 10,
+  })
   boss.on('error', (err) => log.warn(`pg-boss: ${(err as Error).message}`))
   await boss.start()
 
@@ -97,6 +108,15 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     pollCancels().catch((err) => log.warn(`cancel poll failed: ${(err as Error).message}`))
   }, o.cancelPollMs ?? 1000)
 
+  // A worker that died (kill -9, lost host) cannot update its jobs' records: pg-boss's monitor
+  // retries or fails them, and this brings app.jobs in line so owners see "worker lost, retrying".
+  const reconcile = setInterval(() => {
+    const localIds = [...runners.values()].flatMap((r) => r.activeJobIds)
+    reconcileLostJobs(pool, PGBOSS_SCHEMA, localIds)
+      .then((n) => n && log.warn(`${n} job(s) lost by a stopped worker were handed back to pg-boss's retry`))
+      .catch((err) => log.warn(`reconcile failed: ${(err as Error).message}`))
+  }, o.reconcileMs ?? 5000)
+
   for (const runner of runners.values()) runner.start()
   log.info(`worker running queues: ${[...runners.keys()].join(', ')}${realtime.port ? `; realtime on port ${realtime.port}` : ''}`)
 
@@ -110,6 +130,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
       stopped ??= (async () => {
         await Promise.all([...runners.values()].map((r) => r.stop(graceMs)))
         clearInterval(cancelPoll)
+        clearInterval(reconcile)
         await Promise.all(listeners.map((l) => l.close().catch(() => undefined)))
         await realtime.close()
         await boss.stop({ graceful: false, close: true })

@@ -1,5 +1,5 @@
 'use client'
-import { useState } from 'react'
+import { useEffect, useState } from 'react'
 import { cancelJob } from '@/app/actions'
 import { ExportResult, type ExportItem } from '@/lib/jobs/exports'
 import { isCancellable, stateLabel, type JobSnapshot } from '@/lib/jobs/job'
@@ -16,6 +16,19 @@ function describe(job: JobSnapshot): string {
   if (item.minPopulation !== undefined) parts.push(`pop. ≥ ${numbers.format(item.minPopulation)}`)
   if (parts.length === 1) parts.push('all of them')
   return parts.join(' · ')
+}
+
+const CANCELLED_BY = { owner: 'Cancelled by you.', operator: 'Cancelled by an operator.', system: 'Cancelled by the system.' } as const
+
+/** The current time, ticking every second while `enabled` (for "retrying in 8 s"). */
+function useNow(enabled: boolean): number {
+  const [now, setNow] = useState(() => Date.now())
+  useEffect(() => {
+    if (!enabled) return
+    const timer = setInterval(() => setNow(Date.now()), 1000)
+    return () => clearInterval(timer)
+  }, [enabled])
+  return now
 }
 
 export function JobList({ jobs }: { jobs: JobSnapshot[] }) {
@@ -35,6 +48,8 @@ function JobItem({ job }: { job: JobSnapshot }) {
   const progress = job.progress
   const determinate = progress !== null && progress.total > 0
   const result = job.state === 'completed' ? ExportResult.safeParse(job.result) : null
+  const retryAt = job.state === 'queued' && job.retryAt ? Date.parse(job.retryAt) : null
+  const now = useNow(retryAt !== null)
   const percent = determinate ? Math.round((100 * progress.current) / progress.total) : job.state === 'completed' ? 100 : 0
 
   async function onCancel() {
@@ -80,7 +95,13 @@ function JobItem({ job }: { job: JobSnapshot }) {
       {job.state === 'failed' && job.error && (
         <p className="job-error">{job.error.message}{job.error.ref ? ` (reference ${job.error.ref})` : ''}</p>
       )}
-      {job.state === 'queued' && job.error && <p className="job-error">Retrying after: {job.error.message}</p>}
+      {job.state === 'queued' && job.error && (
+        <p className="job-error">
+          Attempt {job.attempt} of {job.maxAttempts} failed: {job.error.message}{' '}
+          {retryAt !== null && (retryAt > now ? `Retrying in ${Math.ceil((retryAt - now) / 1000)} s.` : 'Retrying now.')}
+        </p>
+      )}
+      {job.state === 'cancelled' && job.cancelledBy && <p className="job-note">{CANCELLED_BY[job.cancelledBy]}</p>}
       {cancelError && <p className="job-error" role="alert">{cancelError}</p>}
     </li>
   )

@@ -59,8 +59,12 @@ export const JobSnapshot = z.object({
   attempt: z.number().int().nonnegative(),
   /** 1 + the queue's retry limit. */
   maxAttempts: z.number().int().positive(),
-  /** True once the owner asked to cancel a running job; the handler has not stopped yet. */
+  /** True once someone asked to cancel; while `active`, the handler has not stopped yet. */
   cancelRequested: z.boolean(),
+  /** Who asked to cancel, if anyone. */
+  cancelledBy: z.enum(['owner', 'operator', 'system']).nullable(),
+  /** While queued for a retry: when pg-boss will start it (ISO time). */
+  retryAt: z.string().nullable(),
   createdAt: z.string(),
   startedAt: z.string().nullable(),
   settledAt: z.string().nullable(),

@@ -56,6 +56,9 @@ export async function countUnsettledForOwner(db: Queryable, ownerId: string, que
   return rows[0]?.n ?? 0
 }
 
+/** Who asked to cancel: the job's owner, an operator, or the system (for example retention). */
+export type CancelledBy = 'owner' | 'operator' | 'system'
+
 export type CancelOutcome =
   | { kind: 'cancelled'; job: JobSnapshot } // was queued: settled now, it will never start
   | { kind: 'cancelling'; job: JobSnapshot } // was running: the handler is asked to stop
@@ -67,15 +70,15 @@ export type CancelOutcome =
  * `cancel_requested_at`, which the trigger publishes and the worker running it turns into an abort.
  * Both updates are conditional, so a job that starts or settles concurrently is never overwritten.
  */
-export async function requestCancel(db: Queryable, id: string, ownerId: string): Promise<CancelOutcome> {
+export async function requestCancel(db: Queryable, id: string, ownerId: string, by: CancelledBy = 'owner'): Promise<CancelOutcome> {
   const queued = await db.query<{ snapshot: unknown }>(
-    `UPDATE app.jobs j SET state = 'cancelled', settled_at = now(), cancel_requested_at = now()
-     WHERE j.id = $1 AND j.owner_id = $2 AND j.state = 'queued' RETURNING ${SNAPSHOT}`, [id, ownerId])
+    `UPDATE app.jobs j SET state = 'cancelled', settled_at = now(), cancel_requested_at = now(), cancelled_by = $3, retry_at = NULL
+     WHERE j.id = $1 AND j.owner_id = $2 AND j.state = 'queued' RETURNING ${SNAPSHOT}`, [id, ownerId, by])
   if (queued.rows[0]) return { kind: 'cancelled', job: toSnapshot(queued.rows[0])! }
   const active = await db.query<{ snapshot: unknown }>(
-    `UPDATE app.jobs j SET cancel_requested_at = now()
+    `UPDATE app.jobs j SET cancel_requested_at = now(), cancelled_by = $3
      WHERE j.id = $1 AND j.owner_id = $2 AND j.state = 'active' AND j.cancel_requested_at IS NULL
-     RETURNING ${SNAPSHOT}`, [id, ownerId])
+     RETURNING ${SNAPSHOT}`, [id, ownerId, by])
   if (active.rows[0]) return { kind: 'cancelling', job: toSnapshot(active.rows[0])! }
   const current = await findJobForOwner(db, id, ownerId)
   return current ? { kind: 'not_cancellable', job: current } : { kind: 'not_found' }
@@ -87,7 +90,7 @@ export async function requestCancel(db: Queryable, id: string, ownerId: string):
  */
 export async function markActive(db: Queryable, id: string, attempt: number, maxAttempts: number): Promise<(JobSnapshot & { ownerId: string }) | null> {
   const { rows } = await db.query<{ snapshot: unknown; owner_id: string }>(
-    `UPDATE app.jobs j SET state = 'active', attempt = $2, max_attempts = $3, started_at = now(), error = NULL
+    `UPDATE app.jobs j SET state = 'active', attempt = $2, max_attempts = $3, started_at = now(), error = NULL, retry_at = NULL
      WHERE j.id = $1 AND j.state IN ('queued', 'active') AND j.cancel_requested_at IS NULL
      RETURNING ${SNAPSHOT}, j.owner_id`, [id, attempt, maxAttempts])
   const row = rows[0]
@@ -119,13 +122,49 @@ export async function settleJob(
   return toSnapshot(rows[0])
 }
 
-/** Puts a failed attempt back to queued, keeping its error visible until the retry starts. */
-export async function markRetrying(db: Queryable, id: string, attempt: number, error: JobError): Promise<JobSnapshot | null> {
+/**
+ * Puts a failed attempt back to queued until pg-boss starts the retry at `retryAt`, keeping its
+ * error visible meanwhile. Fenced by attempt; returns `null` when it changed nothing.
+ */
+export async function markRetrying(db: Queryable, id: string, attempt: number, error: JobError, retryAt: Date | null): Promise<JobSnapshot | null> {
   const { rows } = await db.query<{ snapshot: unknown }>(
-    `UPDATE app.jobs j SET state = 'queued', error = $3
+    `UPDATE app.jobs j SET state = 'queued', error = $3, retry_at = $4
      WHERE j.id = $1 AND j.attempt = $2 AND j.state = 'active' RETURNING ${SNAPSHOT}`,
-    [id, attempt, JSON.stringify(error)])
+    [id, attempt, JSON.stringify(error), retryAt])
   return toSnapshot(rows[0])
+}
+
+/**
+ * Locks the job's row (inside the caller's transaction) if `attempt` is its active attempt.
+ * Returns whether it is; settling code uses it to change nothing for a stale attempt.
+ */
+export async function lockActiveAttempt(db: Queryable, id: string, attempt: number): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `SELECT 1 FROM app.jobs WHERE id = $1 AND attempt = $2 AND state = 'active' FOR UPDATE`, [id, attempt])
+  return rowCount === 1
+}
+
+/**
+ * Brings records of lost attempts in line with pg-boss: a job we think is active whose pg-boss
+ * job was retried or failed by pg-boss's monitor (the worker stopped heartbeating, or the attempt
+ * expired) becomes queued ("worker lost, retrying") or failed. Jobs running in this process
+ * (`localIds`) are left alone. Reads pg-boss's job table (`<schema>.job`: id, name, state,
+ * retry_count, start_after). Returns how many records changed.
+ */
+export async function reconcileLostJobs(db: Queryable, pgbossSchema: string, localIds: string[]): Promise<number> {
+  const lost = JSON.stringify({ code: 'WORKER_LOST', message: 'The worker running this job stopped responding.' })
+  const { rowCount } = await db.query(
+    `UPDATE app.jobs j
+        SET state = CASE WHEN b.state = 'failed' THEN 'failed' ELSE 'queued' END,
+            error = $2::jsonb,
+            settled_at = CASE WHEN b.state = 'failed' THEN now() END,
+            retry_at = CASE WHEN b.state = 'failed' THEN NULL ELSE b.start_after END
+       FROM ${pgbossSchema}.job b
+      WHERE j.state = 'active' AND b.id = j.id AND b.name = j.queue
+        AND NOT (j.id = ANY($1::uuid[]))
+        AND (b.state IN ('created', 'retry', 'failed') OR (b.state = 'active' AND b.retry_count + 1 > j.attempt))`,
+    [localIds, lost])
+  return rowCount ?? 0
 }
 
 /** Next value of the change sequence, for realtime updates that are not written to the row. */

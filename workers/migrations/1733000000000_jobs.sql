@@ -18,6 +18,8 @@ CREATE TABLE app.jobs (
   attempt             integer NOT NULL DEFAULT 0,
   max_attempts        integer NOT NULL DEFAULT 1,
   cancel_requested_at timestamptz,
+  cancelled_by        text CHECK (cancelled_by IN ('owner', 'operator', 'system')),
+  retry_at            timestamptz,                -- when pg-boss starts the next attempt
   seq                 bigint NOT NULL DEFAULT nextval('app.job_seq'),
   created_at          timestamptz NOT NULL DEFAULT now(),
   started_at          timestamptz,
@@ -43,7 +45,8 @@ CREATE FUNCTION app.job_snapshot(j app.jobs) RETURNS jsonb LANGUAGE sql STABLE A
     'id', j.id, 'queue', j.queue, 'state', j.state, 'payload', j.payload,
     'progress', j.progress, 'result', j.result, 'error', j.error,
     'attempt', j.attempt, 'maxAttempts', j.max_attempts,
-    'cancelRequested', j.cancel_requested_at IS NOT NULL,
+    'cancelRequested', j.cancel_requested_at IS NOT NULL, 'cancelledBy', j.cancelled_by,
+    'retryAt', j.retry_at,
     'createdAt', j.created_at, 'startedAt', j.started_at, 'settledAt', j.settled_at,
     'seq', j.seq)
 $$;
