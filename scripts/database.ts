@@ -63,7 +63,7 @@ export async function setUpDatabase(url: string): Promise<void> {
 /** Who needs the database: each gets its own embedded server. */
 export type Purpose = 'dev' | 'test' | 'bench'
 
-/** Embedded servers by purpose. EMBEDDED_PG_PORT overrides the port of whichever one starts. */
+/** Embedded servers by purpose. EMBEDDED_PG_PORT and EMBEDDED_PG_DIR override the port and data folder. */
 const EMBEDDED: Record<Purpose, { port: number; dataDir: string }> = {
   dev: { port: 54329, dataDir: '.data/postgres' },
   test: { port: 54339, dataDir: '.data/postgres-test' },
@@ -90,7 +90,8 @@ export async function prepareDatabase(options: { database: string; purpose: Purp
   if (!serverUrl) {
     const embedded = EMBEDDED[options.purpose]
     const port = Number(process.env.EMBEDDED_PG_PORT || embedded.port)
-    const server = await startEmbeddedPostgres({ dataDir: embedded.dataDir, port, log: log.info })
+    const dataDir = process.env.EMBEDDED_PG_DIR || embedded.dataDir
+    const server = await startEmbeddedPostgres({ dataDir, port, log: log.info })
     serverUrl = server.url('postgres')
     stop = server.stop
   }

@@ -3,14 +3,16 @@
  * one), one migrated and seeded template database; each test file clones it (test/kit.ts).
  */
 import type { TestProject } from 'vitest/node'
-import { prepareDatabase } from '../scripts/database'
-
-export const TEMPLATE_DATABASE = 'nbj_test_template'
+import { dropDatabase, prepareDatabase } from '../scripts/database'
 
 export default async function setup(project: TestProject) {
-  const db = await prepareDatabase({ purpose: 'test', database: TEMPLATE_DATABASE, fresh: true, setup: true })
+  // One template per run, so two runs against the same server never drop each other's.
+  const template = `nbj_test_template_${process.pid}`
+  const db = await prepareDatabase({ purpose: 'test', database: template, fresh: true, setup: true })
   project.provide('serverUrl', db.serverUrl)
+  project.provide('templateDatabase', template)
   return async () => {
+    await dropDatabase(db.serverUrl, template)
     await db.stop()
   }
 }
@@ -18,5 +20,6 @@ export default async function setup(project: TestProject) {
 declare module 'vitest' {
   export interface ProvidedContext {
     serverUrl: string
+    templateDatabase: string
   }
 }

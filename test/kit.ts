@@ -8,7 +8,6 @@ import { inject } from 'vitest'
 import { JOB_CHANGED_CHANNEL } from '@/lib/jobs/events'
 import { JobSnapshot, type JobState } from '@/lib/jobs/job'
 import { createDatabase, dropDatabase, withDatabase } from '../scripts/database'
-import { TEMPLATE_DATABASE } from './global-setup'
 
 export interface TestDatabase {
   url: string
@@ -22,7 +21,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   // CREATE DATABASE ... TEMPLATE fails while another clone is being made; retry briefly.
   for (let attempt = 0; ; attempt++) {
     try {
-      await createDatabase(serverUrl, name, { template: TEMPLATE_DATABASE })
+      await createDatabase(serverUrl, name, { template: inject('templateDatabase') })
       break
     } catch (err) {
       if (attempt >= 20 || !/being accessed by other users/.test((err as Error).message)) throw err
