@@ -335,10 +335,12 @@ export class QueueRunner {
 
   /** Coalesces progress: emit at most every `progressEmitMs`, write at most every `progressWriteMs`. */
   private onProgress(entry: RunningJob, raw: JobProgress): void {
-    const message = raw.message.length > PROGRESS_MESSAGE_MAX ? `${raw.message.slice(0, PROGRESS_MESSAGE_MAX - 1)}…` : raw.message
+    // PostgreSQL's jsonb cannot hold NUL or lone surrogates: drop them rather than lose the update.
+    const clean = String(raw.message).replaceAll('\u0000', '').toWellFormed()
+    const message = clean.length > PROGRESS_MESSAGE_MAX ? `${clean.slice(0, PROGRESS_MESSAGE_MAX - 1).toWellFormed()}…` : clean
     entry.progress = {
-      current: Math.max(0, Math.floor(raw.current)),
-      total: Math.max(0, Math.floor(raw.total)),
+      current: Number.isFinite(raw.current) ? Math.max(0, Math.floor(raw.current)) : 0,
+      total: Number.isFinite(raw.total) ? Math.max(0, Math.floor(raw.total)) : 0,
       message,
     }
     const now = Date.now()

@@ -24,6 +24,9 @@ export function getSocket(): Promise<Socket> {
       let first: string | null = token
       const s = io(url, {
         transports: ['websocket'],
+        // After a network cut, be back within about 2 s of the network returning.
+        reconnectionDelay: 500,
+        reconnectionDelayMax: 2000,
         auth: (cb) => {
           const reuse = first
           first = null

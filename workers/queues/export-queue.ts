@@ -21,7 +21,7 @@ export class ExportQueue extends QueueService<ExportItem, ExportResult> {
   readonly name = EXPORTS_QUEUE
   readonly workerCount = 2
   readonly itemSchema = ExportItem
-  readonly options: QueueOptions = { retryLimit: 2, retryDelay: 5, retryBackoff: true, expireInSeconds: 15 * 60, heartbeatSeconds: 30 }
+  readonly options: QueueOptions = { retryLimit: 2, retryDelay: 5, retryBackoff: true, expireInSeconds: 15 * 60 }
 
   /** Row-rate cap from EXPORT_ROWS_PER_SECOND (none by default). */
   private readonly rowsPerSecond = exportRowsPerSecond()
