@@ -37,13 +37,15 @@ describe('ExportItem', () => {
     expect(ExportItem.parse({ minPopulation: '5000' }).minPopulation).toBe(5000)
     expect(ExportItem.parse({ minPopulation: ' 5000 ' }).minPopulation).toBe(5000)
     expect(ExportItem.parse({ minPopulation: '0' }).minPopulation).toBe(0)
+    expect(ExportItem.parse({ minPopulation: '+250' }).minPopulation).toBe(250)
     expect(ExportItem.parse({ minPopulation: 1234 }).minPopulation).toBe(1234)
     expect(ExportItem.parse({ minPopulation: '10000000000' }).minPopulation).toBe(10_000_000_000)
   })
 
   it.each([
-    ['-1', 'Enter a whole number.'],
+    ['-1', 'Must be 0 or more.'],
     [-1, 'Must be 0 or more.'],
+    ['-0.5', 'Enter a whole number.'],
     ['12.5', 'Enter a whole number.'],
     [12.5, 'Enter a whole number.'],
     ['1e3', 'Enter a whole number.'],

@@ -1,5 +1,6 @@
 /**
- * Job output files (exports), stored in PostgreSQL as parts of at most `PART_BYTES`.
+ * Job output files (exports), stored in PostgreSQL as parts of about `PART_BYTES` (a part is
+ * stored once that much is buffered, so it can exceed it by one written chunk).
  * Keeping them in the database means the web tier needs no disk shared with the worker, so it
  * can run on a serverless host. To use object storage instead, reimplement these three functions.
  */

@@ -30,7 +30,7 @@ CREATE INDEX jobs_owner_recent ON app.jobs (owner_id, created_at DESC, id DESC);
 CREATE INDEX jobs_unsettled ON app.jobs (queue, state) WHERE state IN ('queued', 'active');
 
 -- Export files live in the database so the web tier (possibly serverless) and the worker
--- need no shared disk. One row per part of at most 1 MiB; EXTERNAL skips compression.
+-- need no shared disk. One row per part of about 1 MiB; EXTERNAL skips compression.
 CREATE TABLE app.job_file_parts (
   job_id uuid NOT NULL REFERENCES app.jobs (id) ON DELETE CASCADE,
   part   integer NOT NULL,
