@@ -3,6 +3,7 @@
  * workers/queues/ and list it here. Nothing else registers queues.
  */
 import type { QueueClass } from './queue-service'
+import { DeferredQueue } from './queues/deferred-queue'
 import { ExportQueue } from './queues/export-queue'
 
-export const providers: QueueClass[] = [ExportQueue as QueueClass]
+export const providers: QueueClass[] = [ExportQueue as QueueClass, DeferredQueue as QueueClass]

@@ -1,22 +1,13 @@
 'use client'
 import { useEffect, useState } from 'react'
 import { cancelJob } from '@/app/actions'
-import { ExportResult, type ExportItem } from '@/lib/jobs/exports'
+import { describeJob } from '@/lib/jobs/describe'
+import { ExportResult } from '@/lib/jobs/exports'
 import { isCancellable, stateLabel, type JobSnapshot } from '@/lib/jobs/job'
 import { useRememberJob } from '@/lib/client/use-jobs'
 
 const numbers = new Intl.NumberFormat('en-US')
-
-/** "Cities · “san” · BR · pop. ≥ 5,000" (no words of the form's labels: they stay unique for tests and screen readers) */
-function describe(job: JobSnapshot): string {
-  const item = (job.payload ?? {}) as Partial<ExportItem>
-  const parts = ['Cities']
-  if (item.nameContains) parts.push(`“${item.nameContains}”`)
-  if (item.country) parts.push(item.country)
-  if (item.minPopulation !== undefined) parts.push(`pop. ≥ ${numbers.format(item.minPopulation)}`)
-  if (parts.length === 1) parts.push('all of them')
-  return parts.join(' · ')
-}
+const describe = describeJob
 
 const CANCELLED_BY = { owner: 'Cancelled by you.', operator: 'Cancelled by an operator.', system: 'Cancelled by the system.' } as const
 

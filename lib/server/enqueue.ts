@@ -43,23 +43,38 @@ export async function stopProducer(pool: pg.Pool): Promise<void> {
   if (producer) await (await producer).stop({ graceful: false, close: false })
 }
 
+/** Options of `enqueueJob`. */
+export interface EnqueueOptions {
+  /**
+   * Makes repeated calls create one job: a second call with the same key (same owner and queue)
+   * returns the first job and sends nothing to pg-boss. At most 200 characters.
+   */
+  idempotencyKey?: string
+  /**
+   * Enqueue inside the caller's transaction (a client between BEGIN and COMMIT): the job exists
+   * if and only if the caller's writes commit. pg-boss accepts an external `db` for exactly this.
+   */
+  tx?: Queryable
+}
+
 /**
- * Creates a queued job owned by `ownerId`: the `app.jobs` row and the pg-boss job, with the same id,
- * in one transaction on `pool` (or inside the caller's transaction when `tx` is given, so the job
- * exists if and only if the caller's writes commit). Throws the database's error on failure,
- * including pg-boss's "queue does not exist" while no worker has created the queue yet.
+ * Creates a queued job owned by `ownerId`: the `app.jobs` row and the pg-boss job, with the same
+ * id, in one transaction on `pool` (or in `options.tx`). Throws the database's error on failure,
+ * including pg-boss's `PGBOSS_QUEUE_NOT_FOUND` while no worker has created the queue yet.
  */
 export async function enqueueJob(
   pool: pg.Pool,
   job: { queue: string; ownerId: string; payload: object },
-  tx?: Queryable,
+  options: EnqueueOptions = {},
 ): Promise<JobSnapshot> {
   const boss = await producerFor(pool)
   const id = randomUUID()
   const run = async (db: Queryable) => {
-    const snapshot = await insertJob(db, { id, queue: job.queue, ownerId: job.ownerId, payload: job.payload })
-    await boss.send(job.queue, job.payload, { id, db: { executeSql: (text, values) => db.query(text, values) } })
-    return snapshot
+    const inserted = await insertJob(db, { id, queue: job.queue, ownerId: job.ownerId, payload: job.payload, idempotencyKey: options.idempotencyKey })
+    if (inserted.created) {
+      await boss.send(job.queue, job.payload, { id, db: { executeSql: (text, values) => db.query(text, values) } })
+    }
+    return inserted.job
   }
-  return tx ? run(tx) : withTransaction(pool, run)
+  return options.tx ? run(options.tx) : withTransaction(pool, run)
 }

@@ -49,6 +49,17 @@ export function exportRowsPerSecond(): number | undefined {
   return parsed.data
 }
 
+/**
+ * Mail settings, read by the worker's deferred actions. `SMTP_URL` (for example
+ * `smtps://user:pass@smtp.example.com`) sends for real; unset records messages without sending.
+ * `MAIL_FROM` is the sender, default `Background jobs <no-reply@example.com>`.
+ */
+export function mailSettings(): { smtpUrl: string | undefined; from: string } {
+  const smtpUrl = z.url({ protocol: /^smtps?$/ }).optional().safeParse(process.env.SMTP_URL || undefined)
+  if (!smtpUrl.success) throw new Error('SMTP_URL must be an smtp:// or smtps:// URL.')
+  return { smtpUrl: smtpUrl.data, from: process.env.MAIL_FROM || 'Background jobs <no-reply@example.com>' }
+}
+
 export type ServerEnv = ReturnType<typeof parseEnv> & { SESSION_SECRET: string }
 
 let cached: ServerEnv | undefined

@@ -12,17 +12,27 @@ function toSnapshot(row: { snapshot: unknown } | undefined): JobSnapshot | null 
   return row ? JobSnapshot.parse(row.snapshot) : null
 }
 
-/** Inserts a queued job. Its `max_attempts` is set by the worker, which owns the queue's retry options. */
+/**
+ * Inserts a queued job. Its `max_attempts` is set by the worker, which owns the queue's retry
+ * options. With an `idempotencyKey` already used by this owner on this queue, nothing is inserted
+ * and `created` is false: the existing job is returned instead.
+ */
 export async function insertJob(
   db: Queryable,
-  job: { id: string; queue: string; ownerId: string; payload: unknown },
-): Promise<JobSnapshot> {
+  job: { id: string; queue: string; ownerId: string; payload: unknown; idempotencyKey?: string },
+): Promise<{ job: JobSnapshot; created: boolean }> {
   const { rows } = await db.query<{ snapshot: unknown }>(
-    `INSERT INTO app.jobs AS j (id, queue, owner_id, payload)
-     VALUES ($1, $2, $3, $4) RETURNING ${SNAPSHOT}`,
-    [job.id, job.queue, job.ownerId, JSON.stringify(job.payload)],
+    `INSERT INTO app.jobs AS j (id, queue, owner_id, payload, idempotency_key)
+     VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (owner_id, queue, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+     RETURNING ${SNAPSHOT}`,
+    [job.id, job.queue, job.ownerId, JSON.stringify(job.payload), job.idempotencyKey ?? null],
   )
-  return toSnapshot(rows[0])!
+  if (rows[0]) return { job: toSnapshot(rows[0])!, created: true }
+  const existing = await db.query<{ snapshot: unknown }>(
+    `SELECT ${SNAPSHOT} FROM app.jobs j WHERE j.owner_id = $1 AND j.queue = $2 AND j.idempotency_key = $3`,
+    [job.ownerId, job.queue, job.idempotencyKey])
+  return { job: toSnapshot(existing.rows[0])!, created: false }
 }
 
 /** The job if it exists and belongs to `ownerId`; `null` otherwise (existence is not leaked). */
