@@ -1,4 +1,5 @@
 import type { Metadata } from 'next'
+import Link from 'next/link'
 import type { ReactNode } from 'react'
 import { Providers } from './providers'
 import './globals.css'
@@ -12,6 +13,12 @@ export default function RootLayout({ children }: { children: ReactNode }) {
   return (
     <html lang="en">
       <body>
+        <nav aria-label="Main" className="nav">
+          <Link href="/">Exports</Link>
+          <Link href="/jobs">Job history</Link>
+          <Link href="/emails">Emails</Link>
+          <Link href="/admin/jobs" className="nav-end">Operators</Link>
+        </nav>
         <Providers>{children}</Providers>
       </body>
     </html>

@@ -13,10 +13,13 @@ import { z } from 'zod'
 import { JOB_CHANGED_EVENT, JOB_SUBSCRIBE_EVENT, JobSubscribeMessage, MAX_CLIENT_MESSAGE_BYTES, jobRoom, ownerRoom } from '@/lib/jobs/events'
 import { JobSnapshot } from '@/lib/jobs/job'
 import { findJob, findJobForOwner } from '@/lib/server/job-store'
-import { verifyRealtimeToken } from '@/lib/server/tokens'
+import { verifyOperatorRealtimeToken, verifyRealtimeToken } from '@/lib/server/tokens'
 import type { Logger } from './logger'
 
 /** The JSON the `app.jobs` trigger sends on `nbj_job_changed` (snapshot null when over 8000 bytes). */
+/** Room of operators' sockets: they receive every job's events. */
+const OPERATORS_ROOM = 'operators'
+
 export const JobChangedNotification = z.object({
   id: z.uuid(),
   owner: z.string(),
@@ -56,15 +59,19 @@ export async function startRealtime(o: RealtimeOptions): Promise<Realtime> {
 
   io.use(async (socket, next) => {
     const token: unknown = socket.handshake.auth?.token
-    const viewerId = typeof token === 'string' && token.length < 2048 ? await verifyRealtimeToken(o.secret, token) : null
-    if (!viewerId) return next(new Error('UNAUTHORIZED'))
-    socket.data.viewerId = viewerId
+    if (typeof token !== 'string' || token.length >= 2048) return next(new Error('UNAUTHORIZED'))
+    const viewerId = await verifyRealtimeToken(o.secret, token)
+    const operatorId = viewerId ? null : await verifyOperatorRealtimeToken(o.secret, token)
+    if (!viewerId && !operatorId) return next(new Error('UNAUTHORIZED'))
+    socket.data.viewerId = viewerId ?? operatorId
+    socket.data.operator = operatorId !== null
     next()
   })
 
   io.on('connection', (socket) => {
     const viewerId: string = socket.data.viewerId
-    void socket.join(ownerRoom(viewerId))
+    // Operators (signed in at /admin) see every job's events; everyone else only their own.
+    void socket.join(socket.data.operator ? OPERATORS_ROOM : ownerRoom(viewerId))
     socket.on(JOB_SUBSCRIBE_EVENT, async (raw: unknown, ack: unknown) => {
       const reply = typeof ack === 'function' ? (ack as (value: unknown) => void) : () => undefined
       const message = JobSubscribeMessage.safeParse(raw)
@@ -82,9 +89,23 @@ export async function startRealtime(o: RealtimeOptions): Promise<Realtime> {
         reply({ ok: false, error: { code: 'UNAVAILABLE', message: 'Try again in a moment.' } })
       }
     })
-    // Anything else a browser sends is ignored; the connection stays healthy.
-    socket.onAny((event: string) => {
+    // Anything else a browser sends is ignored; the connection stays healthy. The event name is
+    // not logged: it is untrusted text (log injection) and may be long.
+    socket.onAny((event: unknown) => {
       if (event !== JOB_SUBSCRIBE_EVENT) o.log.warn(`socket ${socket.id}: ignored unknown event`)
+    })
+    // A packet socket.io cannot decode is a protocol violation: socket.io reports it here, then
+    // closes that connection (its browser reconnects with a fresh token and re-subscribes). Without
+    // a listener, Node would throw the 'error' event.
+    socket.on('error', (err: unknown) => {
+      o.log.warn(`socket ${socket.id}: dropped a malformed packet (${err instanceof Error ? err.message.slice(0, 200) : 'unknown error'})`)
+    })
+    // A message over MAX_CLIENT_MESSAGE_BYTES makes the transport close the connection ("transport
+    // error"; websocket close code 1009) before anything is parsed: only that client is affected.
+    socket.on('disconnect', (reason: string, description: unknown) => {
+      if (reason !== 'transport error' && reason !== 'parse error') return
+      const detail = description instanceof Error ? `: ${description.message.slice(0, 200)}` : ''
+      o.log.warn(`socket ${socket.id}: closed after a malformed or oversized message (${reason}${detail})`)
     })
   })
 
@@ -111,10 +132,10 @@ export async function startRealtime(o: RealtimeOptions): Promise<Realtime> {
     io,
     port,
     publish(ownerId, snapshot) {
-      io.to([ownerRoom(ownerId), jobRoom(snapshot.id)]).emit(JOB_CHANGED_EVENT, snapshot)
+      io.to([ownerRoom(ownerId), jobRoom(snapshot.id), OPERATORS_ROOM]).emit(JOB_CHANGED_EVENT, snapshot)
     },
     async onJobChanged(n) {
-      const rooms = [ownerRoom(n.owner), jobRoom(n.id)]
+      const rooms = [ownerRoom(n.owner), jobRoom(n.id), OPERATORS_ROOM]
       if (!rooms.some((room) => io.of('/').adapter.rooms.has(room))) return
       // Over NOTIFY's size limit the trigger sends no snapshot: read it (findJob adds ownerId; drop it).
       const snapshot = n.snapshot ?? JobSnapshot.parse(await findJob(o.pool, n.id))

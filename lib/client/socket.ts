@@ -9,17 +9,22 @@ import { z } from 'zod'
 
 const TokenResponse = z.object({ token: z.string(), url: z.url() })
 
-async function fetchToken(): Promise<z.infer<typeof TokenResponse>> {
-  const response = await fetch('/api/realtime-token', { cache: 'no-store', credentials: 'same-origin' })
+/** `viewer`: the tab's own jobs. `operator`: every job (operators signed in at /admin only). */
+export type SocketScope = 'viewer' | 'operator'
+
+async function fetchToken(scope: SocketScope): Promise<z.infer<typeof TokenResponse>> {
+  const response = await fetch(`/api/realtime-token${scope === 'operator' ? '?scope=operator' : ''}`, { cache: 'no-store', credentials: 'same-origin' })
   if (!response.ok) throw new Error(`realtime token: HTTP ${response.status}`)
   return TokenResponse.parse(await response.json())
 }
 
-let socket: Promise<Socket> | null = null
+const sockets = new Map<SocketScope, Promise<Socket>>()
 
-/** The tab's socket, connecting on first call. */
-export function getSocket(): Promise<Socket> {
-  socket ??= fetchToken().then(
+/** The tab's socket for `scope` (default `viewer`), connecting on first call. */
+export function getSocket(scope: SocketScope = 'viewer'): Promise<Socket> {
+  const existing = sockets.get(scope)
+  if (existing) return existing
+  const socket = fetchToken(scope).then(
     ({ url, token }) => {
       let first: string | null = token
       const s = io(url, {
@@ -31,7 +36,7 @@ export function getSocket(): Promise<Socket> {
           const reuse = first
           first = null
           if (reuse) return cb({ token: reuse })
-          fetchToken().then(({ token: fresh }) => cb({ token: fresh }), () => cb({ token: '' }))
+          fetchToken(scope).then(({ token: fresh }) => cb({ token: fresh }), () => cb({ token: '' }))
         },
       })
       // socket.io does not retry by itself after the server refused a handshake (an expired or
@@ -45,9 +50,10 @@ export function getSocket(): Promise<Socket> {
     },
     (err) => {
       // Let a later call try again (the web tier may have been restarting).
-      socket = null
+      sockets.delete(scope)
       throw err
     },
   )
+  sockets.set(scope, socket)
   return socket
 }

@@ -38,3 +38,8 @@ export function formatDuration(ms: number): string {
   if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`
   return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`
 }
+
+/** Milliseconds a job ran: from start to settle, or to now while it runs. */
+export function elapsedMs(startedAt: string, settledAt: string | null, now: number = Date.now()): number {
+  return (settledAt ? Date.parse(settledAt) : now) - Date.parse(startedAt)
+}

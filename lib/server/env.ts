@@ -24,6 +24,8 @@ function parseEnv() {
       REALTIME_URL: z.url().default('http://localhost:3001'),
       /** Origin(s) of the web app allowed to open sockets (CORS), comma-separated. Default http://localhost:3000. */
       APP_ORIGIN: z.string().default('http://localhost:3000'),
+      /** Password of the operator view (/admin). Unset disables it. At least 12 characters. */
+      ADMIN_PASSWORD: z.string().min(12, 'ADMIN_PASSWORD must be at least 12 characters.').optional(),
       /** Most exports one viewer may have queued or running at once. Default 5. */
       EXPORT_LIMIT_PER_VIEWER: z.coerce.number().int().min(1).default(5),
     },
@@ -58,6 +60,23 @@ export function mailSettings(): { smtpUrl: string | undefined; from: string } {
   const smtpUrl = z.url({ protocol: /^smtps?$/ }).optional().safeParse(process.env.SMTP_URL || undefined)
   if (!smtpUrl.success) throw new Error('SMTP_URL must be an smtp:// or smtps:// URL.')
   return { smtpUrl: smtpUrl.data, from: process.env.MAIL_FROM || 'Background jobs <no-reply@example.com>' }
+}
+
+/** Default of `EXPORT_FILE_TTL_HOURS`: a finished export can be downloaded for a day. */
+export const DEFAULT_EXPORT_FILE_TTL_HOURS = 24
+
+/**
+ * `EXPORT_FILE_TTL_HOURS`: how long after its job completed an export file can be downloaded, in
+ * hours (fractions allowed, default 24). After that `/downloads/:id` answers 410 Gone and deletes
+ * the file. Parsed on its own, like `exportRowsPerSecond`, so the worker tier can read it too
+ * (to sweep expired files). Throws on a value that is not a positive number.
+ */
+export function exportFileTtlHours(): number {
+  const raw = process.env.EXPORT_FILE_TTL_HOURS
+  if (raw === undefined || raw.trim() === '') return DEFAULT_EXPORT_FILE_TTL_HOURS
+  const parsed = z.coerce.number().positive().safeParse(raw)
+  if (!parsed.success) throw new Error('EXPORT_FILE_TTL_HOURS must be a positive number of hours.')
+  return parsed.data
 }
 
 export type ServerEnv = ReturnType<typeof parseEnv> & { SESSION_SECRET: string }

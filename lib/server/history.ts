@@ -65,7 +65,7 @@ export async function listJobHistory(
 export const TimelineEvent = z.object({
   id: z.number(),
   at: z.string(),
-  kind: z.enum(['queued', 'started', 'progress', 'cancel_requested', 'retry_scheduled', 'completed', 'failed', 'cancelled']),
+  kind: z.enum(['queued', 'started', 'progress', 'cancel_requested', 'retry_scheduled', 'retry_requested', 'completed', 'failed', 'cancelled']),
   attempt: z.number(),
   actor: z.enum(['owner', 'operator', 'system']).nullable(),
   data: z.record(z.string(), z.unknown()).nullable(),

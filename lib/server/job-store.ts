@@ -76,21 +76,21 @@ export type CancelOutcome =
   | { kind: 'not_found' }
 
 /**
- * Asks to cancel a job of `ownerId`. A queued job is settled as cancelled at once; a running one gets
+ * Asks to cancel a job of `ownerId` (any job when `ownerId` is null: operators only). A queued job is settled as cancelled at once; a running one gets
  * `cancel_requested_at`, which the trigger publishes and the worker running it turns into an abort.
  * Both updates are conditional, so a job that starts or settles concurrently is never overwritten.
  */
-export async function requestCancel(db: Queryable, id: string, ownerId: string, by: CancelledBy = 'owner'): Promise<CancelOutcome> {
+export async function requestCancel(db: Queryable, id: string, ownerId: string | null, by: CancelledBy = 'owner'): Promise<CancelOutcome> {
   const queued = await db.query<{ snapshot: unknown }>(
     `UPDATE app.jobs j SET state = 'cancelled', settled_at = now(), cancel_requested_at = now(), cancelled_by = $3, retry_at = NULL
-     WHERE j.id = $1 AND j.owner_id = $2 AND j.state = 'queued' RETURNING ${SNAPSHOT}`, [id, ownerId, by])
+     WHERE j.id = $1 AND ($2::text IS NULL OR j.owner_id = $2) AND j.state = 'queued' RETURNING ${SNAPSHOT}`, [id, ownerId, by])
   if (queued.rows[0]) return { kind: 'cancelled', job: toSnapshot(queued.rows[0])! }
   const active = await db.query<{ snapshot: unknown }>(
     `UPDATE app.jobs j SET cancel_requested_at = now(), cancelled_by = $3
-     WHERE j.id = $1 AND j.owner_id = $2 AND j.state = 'active' AND j.cancel_requested_at IS NULL
+     WHERE j.id = $1 AND ($2::text IS NULL OR j.owner_id = $2) AND j.state = 'active' AND j.cancel_requested_at IS NULL
      RETURNING ${SNAPSHOT}`, [id, ownerId, by])
   if (active.rows[0]) return { kind: 'cancelling', job: toSnapshot(active.rows[0])! }
-  const current = await findJobForOwner(db, id, ownerId)
+  const current = ownerId === null ? await findJob(db, id) : await findJobForOwner(db, id, ownerId)
   return current ? { kind: 'not_cancellable', job: current } : { kind: 'not_found' }
 }
 
@@ -100,7 +100,7 @@ export async function requestCancel(db: Queryable, id: string, ownerId: string, 
  */
 export async function markActive(db: Queryable, id: string, attempt: number, maxAttempts: number): Promise<(JobSnapshot & { ownerId: string }) | null> {
   const { rows } = await db.query<{ snapshot: unknown; owner_id: string }>(
-    `UPDATE app.jobs j SET state = 'active', attempt = $2, max_attempts = $3, started_at = now(), error = NULL, retry_at = NULL
+    `UPDATE app.jobs j SET state = 'active', attempt = $2, max_attempts = GREATEST($3, $2), started_at = now(), error = NULL, retry_at = NULL
      WHERE j.id = $1 AND j.state IN ('queued', 'active') AND j.cancel_requested_at IS NULL
      RETURNING ${SNAPSHOT}, j.owner_id`, [id, attempt, maxAttempts])
   const row = rows[0]

@@ -1,8 +1,10 @@
 /**
- * Signed tokens (JWT, HS256 via jose) keyed by SESSION_SECRET. Two kinds, told apart by audience so
- * one can never stand in for the other:
+ * Signed tokens (JWT, HS256 via jose) keyed by SESSION_SECRET. Four kinds, told apart by audience
+ * so one can never stand in for another:
  * - session: the anonymous viewer's identity, in an httpOnly cookie, valid `SESSION_TTL_S`.
  * - realtime: lets a browser open a socket as that viewer, valid `REALTIME_TOKEN_TTL_S`.
+ * - operator: an operator's sign-in (/admin), in an httpOnly cookie, valid `OPERATOR_TTL_S`.
+ * - operator-realtime: lets an operator's browser receive every job's events, valid `REALTIME_TOKEN_TTL_S`.
  */
 import { jwtVerify, SignJWT } from 'jose'
 import { z } from 'zod'
@@ -11,9 +13,11 @@ import { z } from 'zod'
 export const SESSION_TTL_S = 400 * 24 * 60 * 60
 /** Realtime token lifetime, in seconds (5 minutes); the client fetches a new one on every (re)connect. */
 export const REALTIME_TOKEN_TTL_S = 5 * 60
+/** Operator sign-in lifetime, in seconds (8 hours). */
+export const OPERATOR_TTL_S = 8 * 60 * 60
 
 const ISSUER = 'next-background-jobs'
-type Audience = 'session' | 'realtime'
+type Audience = 'session' | 'realtime' | 'operator' | 'operator-realtime'
 
 const Claims = z.object({ sub: z.uuid() })
 
@@ -48,3 +52,7 @@ export const signSessionToken = (secret: string, viewerId: string) => sign(secre
 export const verifySessionToken = (secret: string, token: string) => verify(secret, token, 'session')
 export const signRealtimeToken = (secret: string, viewerId: string) => sign(secret, viewerId, 'realtime', REALTIME_TOKEN_TTL_S)
 export const verifyRealtimeToken = (secret: string, token: string) => verify(secret, token, 'realtime')
+export const signOperatorToken = (secret: string, operatorId: string) => sign(secret, operatorId, 'operator', OPERATOR_TTL_S)
+export const verifyOperatorToken = (secret: string, token: string) => verify(secret, token, 'operator')
+export const signOperatorRealtimeToken = (secret: string, operatorId: string) => sign(secret, operatorId, 'operator-realtime', REALTIME_TOKEN_TTL_S)
+export const verifyOperatorRealtimeToken = (secret: string, token: string) => verify(secret, token, 'operator-realtime')

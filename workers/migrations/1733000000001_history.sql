@@ -5,7 +5,7 @@ CREATE TABLE app.job_events (
   id      bigserial PRIMARY KEY,
   job_id  uuid NOT NULL REFERENCES app.jobs (id) ON DELETE CASCADE,
   at      timestamptz NOT NULL DEFAULT clock_timestamp(),
-  kind    text NOT NULL,  -- queued | started | progress | cancel_requested | retry_scheduled | completed | failed | cancelled
+  kind    text NOT NULL,  -- queued | started | progress | cancel_requested | retry_scheduled | retry_requested | completed | failed | cancelled
   attempt integer NOT NULL,
   actor   text,           -- owner | operator | system, for cancel requests and cancellations
   data    jsonb
@@ -36,6 +36,10 @@ BEGIN
     IF new_quarter > old_quarter AND new_quarter BETWEEN 1 AND 3 THEN
       INSERT INTO app.job_events (job_id, kind, attempt, data) VALUES (NEW.id, 'progress', NEW.attempt, NEW.progress);
     END IF;
+  END IF;
+  IF NEW.state = 'queued' AND OLD.state IN ('failed', 'cancelled') THEN
+    -- Only operators send a settled job back (app/admin): the timeline says so.
+    INSERT INTO app.job_events (job_id, kind, attempt, actor) VALUES (NEW.id, 'retry_requested', NEW.attempt, 'operator');
   END IF;
   IF NEW.state = 'queued' AND OLD.state = 'active' THEN
     INSERT INTO app.job_events (job_id, kind, attempt, data)

@@ -1,0 +1,32 @@
+'use client'
+import { useRouter } from 'next/navigation'
+import { useActionState } from 'react'
+import { sendWelcome } from '@/app/emails/actions'
+import type { ActionError } from '@/lib/jobs/result'
+
+type State = { error: ActionError | null; sent: string | null }
+
+/** Sends a welcome email through a deferred action; the page lists what was sent. */
+export function WelcomeForm() {
+  const router = useRouter()
+  const [state, action, pending] = useActionState<State, FormData>(async (_prev, data) => {
+    const result = await sendWelcome({ email: String(data.get('email') ?? '') })
+    if (!result.ok) return { error: result.error, sent: null }
+    router.refresh()
+    return { error: null, sent: result.value.job.id }
+  }, { error: null, sent: null })
+  const fieldError = state.error?.fields?.email?.join(' ')
+  return (
+    <form action={action} className="inline-form">
+      <div className="field">
+        <label htmlFor="email">Email address</label>
+        <input id="email" name="email" type="email" placeholder="ada@example.com" aria-invalid={fieldError ? true : undefined} aria-describedby={fieldError ? 'email-error' : undefined} />
+        {fieldError && <small id="email-error" className="field-error">{fieldError}</small>}
+      </div>
+      <button type="submit" disabled={pending}>{pending ? 'Queuing…' : 'Send welcome email'}</button>
+      <p aria-live="polite" className="form-note">
+        {state.sent ? 'Queued. The worker sends it in the background.' : state.error && !state.error.fields ? state.error.message : ''}
+      </p>
+    </form>
+  )
+}

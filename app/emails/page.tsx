@@ -1,0 +1,55 @@
+import { DEFERRED_QUEUE } from '@/lib/jobs/deferred'
+import { webPool } from '@/lib/server/db'
+import { listJobHistory } from '@/lib/server/history'
+import { mailSettings } from '@/lib/server/env'
+import { getViewer } from '@/lib/server/viewer'
+import { JobTable } from '../jobs/_components/job-table'
+import { LiveRefresh } from '../jobs/_components/live-refresh'
+import { WelcomeForm } from './_components/welcome-form'
+
+interface SentEmail {
+  id: number
+  to_address: string
+  subject: string
+  text_body: string
+  transport: string
+  sent_at: Date
+}
+
+/** The deferred-action example: send a welcome email, see the job and the message "sent". */
+export default async function EmailsPage() {
+  const viewer = await getViewer()
+  const pool = webPool()
+  const [jobs, sent] = viewer
+    ? await Promise.all([
+        listJobHistory(pool, { ownerId: viewer.id, filter: { queue: DEFERRED_QUEUE }, limit: 10 }),
+        pool.query<SentEmail>('SELECT id, to_address, subject, text_body, transport, sent_at FROM app.sent_emails WHERE owner_id = $1 ORDER BY sent_at DESC LIMIT 20', [viewer.id]),
+      ])
+    : [{ jobs: [] }, { rows: [] as SentEmail[] }]
+  const recording = !mailSettings().smtpUrl
+  return (
+    <main className="page">
+      <LiveRefresh />
+      <h1>Emails</h1>
+      <p className="lede">
+        A deferred action: the button stores a job and returns at once; the worker sends the email.
+        {recording ? ' No SMTP_URL is set, so messages are recorded here instead of sent.' : ' Messages go out through SMTP_URL.'}
+      </p>
+      <section className="card"><WelcomeForm /></section>
+      <section className="card" aria-labelledby="email-jobs"><h2 id="email-jobs">Jobs</h2><JobTable jobs={jobs.jobs} /></section>
+      <section className="card" aria-labelledby="sent-heading">
+        <h2 id="sent-heading">Sent messages</h2>
+        {sent.rows.length === 0 ? <p className="empty">Nothing sent yet.</p> : (
+          <ul className="messages" aria-label="Sent messages">
+            {sent.rows.map((m) => (
+              <li key={m.id}>
+                <strong>{m.subject}</strong> to {m.to_address} <span className="muted">({m.transport}, {m.sent_at.toISOString().slice(11, 19)} UTC)</span>
+                <pre>{m.text_body}</pre>
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+    </main>
+  )
+}

@@ -1,0 +1,73 @@
+/**
+ * The operator gate of /admin: one shared password from ADMIN_PASSWORD (unset: /admin is off),
+ * exchanged for a signed httpOnly cookie valid 8 hours. Swap for your auth's role check when you
+ * plug in real auth: everything else asks `getOperator()`.
+ */
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto'
+import { cookies } from 'next/headers'
+import pg from 'pg'
+import type { PgBoss } from 'pg-boss'
+import { env } from './env'
+import { withTransaction } from './db'
+import { OPERATOR_TTL_S, signOperatorToken, verifyOperatorToken } from './tokens'
+
+export const OPERATOR_COOKIE = 'nbj_operator'
+
+export interface Operator {
+  id: string
+}
+
+/** Whether the operator view is enabled (ADMIN_PASSWORD is set). */
+export function operatorViewEnabled(): boolean {
+  return env().ADMIN_PASSWORD !== undefined
+}
+
+/** The signed-in operator of this request, or null. */
+export async function getOperator(): Promise<Operator | null> {
+  if (!operatorViewEnabled()) return null
+  const token = (await cookies()).get(OPERATOR_COOKIE)?.value
+  const id = token ? await verifyOperatorToken(env().SESSION_SECRET, token) : null
+  return id ? { id } : null
+}
+
+/** Compares in constant time (of the digests), so the response time says nothing about the password. */
+export function passwordMatches(candidate: string): boolean {
+  const expected = env().ADMIN_PASSWORD
+  if (!expected) return false
+  const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest()
+  return timingSafeEqual(digest(candidate), digest(expected))
+}
+
+/** Sets the operator cookie for a new operator session. */
+export async function signInOperator(secure: boolean): Promise<void> {
+  const token = await signOperatorToken(env().SESSION_SECRET, randomUUID())
+  ;(await cookies()).set({ name: OPERATOR_COOKIE, value: token, httpOnly: true, sameSite: 'strict', secure, path: '/', maxAge: OPERATOR_TTL_S })
+}
+
+export async function signOutOperator(): Promise<void> {
+  ;(await cookies()).delete(OPERATOR_COOKIE)
+}
+
+/**
+ * Sends a failed (or cancelled) job back to its queue for another attempt, on an operator's
+ * request: the record becomes queued (the timeline shows "retry requested by an operator") and
+ * pg-boss retries it (`retry` for a failed job, `resume` for one it holds as cancelled, a new
+ * send with the same id if its retention already removed it). Returns false if the job is not settled as failed or cancelled.
+ */
+export async function retryJobAsOperator(pool: pg.Pool, boss: PgBoss, jobId: string): Promise<boolean> {
+  return withTransaction(pool, async (client) => {
+    const { rows } = await client.query<{ queue: string; payload: object }>(
+      `UPDATE app.jobs SET state = 'queued', settled_at = NULL, retry_at = now(), cancel_requested_at = NULL, cancelled_by = NULL
+       WHERE id = $1 AND state IN ('failed', 'cancelled') RETURNING queue, payload`, [jobId])
+    const job = rows[0]
+    if (!job) return false
+    const db = { db: { executeSql: (text: string, values?: unknown[]) => client.query(text, values) } }
+    const retried = (await boss.retry(job.queue, jobId, db)) as { affected?: number }
+    if (retried.affected) return true
+    const resumed = (await boss.resume(job.queue, jobId, db)) as { affected?: number }
+    if (resumed.affected) return true
+    await boss.deleteJob(job.queue, jobId, db)
+    await boss.send(job.queue, job.payload, { id: jobId, ...db })
+    return true
+  })
+}
