@@ -9,6 +9,7 @@ import { JOB_CHANGED_CHANNEL } from '@/lib/jobs/events'
 import { createPool } from '@/lib/server/db'
 import { cancelRequestedAmong, reconcileLostJobs } from '@/lib/server/job-store'
 import type { Logger } from './logger'
+import { startMaintenance } from './maintenance'
 import { PGBOSS_SCHEMA, migrateApp } from './migrate'
 import { DEFAULT_QUEUE_OPTIONS, type QueueClass } from './queue-service'
 import { QueueRunner, type RunnerTiming } from './queue-runner'
@@ -117,6 +118,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
       .catch((err) => log.warn(`reconcile failed: ${(err as Error).message}`))
   }, o.reconcileMs ?? 5000)
 
+  await startMaintenance(boss, pool, log)
   for (const runner of runners.values()) runner.start()
   log.info(`worker running queues: ${[...runners.keys()].join(', ')}${realtime.port ? `; realtime on port ${realtime.port}` : ''}`)
 

@@ -1,0 +1,55 @@
+/**
+ * Our own retention, independent of pg-boss's cleanup: a pg-boss schedule (cron, every 15 minutes,
+ * one run per tick across all workers) deletes export files past EXPORT_FILE_TTL_HOURS (default 24)
+ * and settled jobs, with their timelines and emails, past JOB_RETENTION_DAYS (default 30).
+ */
+import type pg from 'pg'
+import type { PgBoss } from 'pg-boss'
+import { z } from 'zod'
+import { exportFileTtlHours } from '@/lib/server/env'
+import type { Queryable } from '@/lib/server/db'
+import type { Logger } from './logger'
+
+/** The internal queue the schedule sends to (not a QueueService: it has no owner or progress). */
+export const MAINTENANCE_QUEUE = '__maintenance'
+const SCHEDULE = '*/15 * * * *'
+
+/** `JOB_RETENTION_DAYS`: days a settled job is kept (default 30). Throws on a non-positive value. */
+export function jobRetentionDays(): number {
+  const raw = process.env.JOB_RETENTION_DAYS
+  if (raw === undefined || raw.trim() === '') return 30
+  const parsed = z.coerce.number().positive().safeParse(raw)
+  if (!parsed.success) throw new Error('JOB_RETENTION_DAYS must be a positive number of days.')
+  return parsed.data
+}
+
+export interface RetentionPolicy {
+  /** Hours an export file stays downloadable after its job settled. */
+  fileHours: number
+  /** Days a settled job (record, timeline, file, emails) is kept. */
+  jobDays: number
+}
+
+/** Applies `policy` once. Returns how many files and jobs it deleted. */
+export async function runRetention(db: Queryable, policy: RetentionPolicy): Promise<{ files: number; jobs: number }> {
+  const files = await db.query(
+    `DELETE FROM app.job_file_parts p USING app.jobs j
+      WHERE p.job_id = j.id AND j.settled_at < now() - make_interval(secs => $1) RETURNING p.job_id`,
+    [policy.fileHours * 3600])
+  const jobs = await db.query(
+    `DELETE FROM app.jobs WHERE state IN ('completed', 'failed', 'cancelled') AND settled_at < now() - make_interval(secs => $1)`,
+    [policy.jobDays * 86400])
+  await db.query(`DELETE FROM app.sent_emails WHERE sent_at < now() - make_interval(secs => $1)`, [policy.jobDays * 86400])
+  return { files: new Set(files.rows.map((r) => r.job_id)).size, jobs: jobs.rowCount ?? 0 }
+}
+
+/** Registers the schedule and its handler on this worker's pg-boss. */
+export async function startMaintenance(boss: PgBoss, pool: pg.Pool, log: Logger): Promise<void> {
+  const policy: RetentionPolicy = { fileHours: exportFileTtlHours(), jobDays: jobRetentionDays() }
+  await boss.createQueue(MAINTENANCE_QUEUE, { retryLimit: 1, expireInSeconds: 600 })
+  await boss.schedule(MAINTENANCE_QUEUE, SCHEDULE, {}, { key: 'retention' })
+  await boss.work(MAINTENANCE_QUEUE, async () => {
+    const deleted = await runRetention(pool, policy)
+    if (deleted.files || deleted.jobs) log.info(`retention: deleted ${deleted.files} export file(s) and ${deleted.jobs} settled job(s)`)
+  })
+}
