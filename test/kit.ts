@@ -1,6 +1,10 @@
 /**
- * Helpers for integration tests against a real PostgreSQL: a database of your own per test file,
- * and waiting for a job to reach a state through LISTEN/NOTIFY (no sleeps).
+ * The test kit for integration tests against a real PostgreSQL (vitest, `*.int.test.ts`):
+ * - `createTestDatabase()`: a database of your own per test file, migrated and seeded;
+ * - `startTestWorker(db, [YourQueue])`: the real worker running your queues in-process;
+ * - `waitForJob(db.url, jobId, 'completed')`: resolves when the job gets there, through
+ *   LISTEN/NOTIFY, never by sleeping.
+ * See README "Testing your queues".
  */
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
@@ -8,6 +12,9 @@ import { inject } from 'vitest'
 import { JOB_CHANGED_CHANNEL } from '@/lib/jobs/events'
 import { JobSnapshot, type JobState } from '@/lib/jobs/job'
 import { createDatabase, dropDatabase, withDatabase } from '../scripts/database'
+import { createLogger } from '../workers/logger'
+import type { QueueClass } from '../workers/queue-service'
+import { startWorker, type Worker, type WorkerOptions } from '../workers/worker'
 
 export interface TestDatabase {
   url: string
@@ -65,4 +72,24 @@ export async function waitForJob(url: string, jobId: string, states: JobState | 
   } finally {
     await client.end()
   }
+}
+
+/** The signing secret test workers use (tokens for their realtime servers are signed with it). */
+export const TEST_SECRET = 'test-secret-test-secret-test-secret!'
+
+/**
+ * Starts the real worker (migrations already applied by the template; pg-boss, runners,
+ * realtime) on `db` with `queues`, exactly as production does, in this process. Realtime is
+ * headless unless `realtimePort` is given (0 picks a free port). Stop it in afterAll.
+ */
+export async function startTestWorker(db: TestDatabase, queues: QueueClass[], options: Partial<WorkerOptions> = {}): Promise<Worker> {
+  return startWorker({
+    databaseUrl: db.url,
+    queues,
+    secret: TEST_SECRET,
+    log: createLogger('test-worker'),
+    realtimePort: null,
+    origins: [],
+    ...options,
+  })
 }

@@ -1,0 +1,206 @@
+import type pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import { DEFERRED_QUEUE, sendWelcomeEmail } from '@/lib/jobs/deferred'
+import { EXPORTS_QUEUE } from '@/lib/jobs/exports'
+import { createPool, withTransaction } from '@/lib/server/db'
+import { defer } from '@/lib/server/defer'
+import { enqueueJob, producerFor, stopProducer } from '@/lib/server/enqueue'
+import { getTimeline, listJobHistory } from '@/lib/server/history'
+import { requestCancel } from '@/lib/server/job-store'
+import { retryJobAsOperator } from '@/lib/server/operator'
+import { createTestDatabase, startTestWorker, waitForJob, type TestDatabase } from '@/test/kit'
+import { runRetention } from './maintenance'
+import { QueueService, type QueueClass } from './queue-service'
+import { DeferredQueue } from './queues/deferred-queue'
+import { ExportQueue } from './queues/export-queue'
+import type { Worker } from './worker'
+
+/** Fails its first run with failJob, completes when retried by an operator. */
+const Flaky = z.strictObject({ key: z.string() })
+const flakyRuns = new Map<string, number>()
+class FlakyQueue extends QueueService<z.infer<typeof Flaky>, { runs: number }> {
+  readonly name = 'flaky'
+  readonly itemSchema = Flaky
+  async handleItem({ key }: z.infer<typeof Flaky>) {
+    const runs = (flakyRuns.get(key) ?? 0) + 1
+    flakyRuns.set(key, runs)
+    if (runs === 1) this.failJob({ error: 'Upstream said no.' })
+    return { runs }
+  }
+}
+
+/** Runs until cancelled, checking at safe points. */
+class WaiterQueue extends QueueService<Record<string, never>, null> {
+  readonly name = 'waiter'
+  readonly itemSchema = z.strictObject({})
+  async handleItem(): Promise<null> {
+    for (;;) {
+      this.checkCancelled()
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+  }
+}
+
+let db: TestDatabase
+let worker: Worker
+let pool: pg.Pool
+const owner = '33333333-3333-4333-8333-333333333333'
+const other = '44444444-4444-4444-8444-444444444444'
+
+beforeAll(async () => {
+  db = await createTestDatabase()
+  pool = createPool(db.url, { max: 4 })
+  worker = await startTestWorker(db, [ExportQueue, DeferredQueue, FlakyQueue, WaiterQueue] as QueueClass[])
+})
+
+afterAll(async () => {
+  await worker?.stop(1000)
+  await stopProducer(pool)
+  await pool?.end()
+  await db?.drop()
+})
+
+describe('job timeline', () => {
+  it('records queued, the attempt, progress quarters and completion of an export, in order', async () => {
+    const job = await enqueueJob(pool, { queue: EXPORTS_QUEUE, ownerId: owner, payload: {} })
+    await waitForJob(db.url, job.id, 'completed')
+    const kinds = (await getTimeline(pool, job.id)).map((e) => e.kind)
+    expect(kinds[0]).toBe('queued')
+    expect(kinds[1]).toBe('started')
+    expect(kinds.at(-1)).toBe('completed')
+    // Quarters are only recorded when a progress write crosses them; the file is complete either way.
+    expect(kinds.filter((k) => k === 'progress').length).toBeLessThanOrEqual(3)
+    expect(kinds.filter((k) => k === 'completed')).toHaveLength(1)
+  })
+
+  it('records who cancelled: an operator cancel shows in the owner-visible timeline', async () => {
+    const job = await enqueueJob(pool, { queue: 'waiter', ownerId: owner, payload: {} })
+    await waitForJob(db.url, job.id, 'active')
+    expect((await requestCancel(pool, job.id, null, 'operator')).kind).toBe('cancelling')
+    const settled = await waitForJob(db.url, job.id, 'cancelled')
+    expect(settled.cancelledBy).toBe('operator')
+    const events = await getTimeline(pool, job.id)
+    expect(events.map((e) => [e.kind, e.actor])).toEqual([
+      ['queued', null], ['started', null], ['cancel_requested', 'operator'], ['cancelled', 'operator'],
+    ])
+  })
+
+  it('lets an operator retry a failed job: it runs again and the timeline says who asked', async () => {
+    const job = await enqueueJob(pool, { queue: 'flaky', ownerId: owner, payload: { key: 'retry-me' } })
+    const failed = await waitForJob(db.url, job.id, 'failed')
+    expect(failed.error).toEqual({ code: 'FAILED', message: 'Upstream said no.' })
+    expect(await retryJobAsOperator(pool, await producerFor(pool), job.id)).toBe(true)
+    const done = await waitForJob(db.url, job.id, 'completed')
+    expect(done.result).toEqual({ runs: 2 })
+    const kinds = (await getTimeline(pool, job.id)).map((e) => e.kind)
+    expect(kinds).toEqual(['queued', 'started', 'failed', 'retry_requested', 'started', 'completed'])
+    // A job that is not failed or cancelled cannot be retried.
+    expect(await retryJobAsOperator(pool, await producerFor(pool), job.id)).toBe(false)
+  })
+})
+
+describe('deferred actions', () => {
+  it('sends the welcome email in the worker and records it', async () => {
+    const job = await defer(pool, sendWelcomeEmail, { email: 'ada@example.com' }, { ownerId: owner })
+    expect(job.queue).toBe(DEFERRED_QUEUE)
+    expect(job.state).toBe('queued')
+    const done = await waitForJob(db.url, job.id, 'completed')
+    expect(done.result).toMatchObject({ messageId: expect.any(String) })
+    const { rows } = await pool.query('SELECT to_address, subject, owner_id, transport FROM app.sent_emails WHERE job_id = $1', [job.id])
+    expect(rows).toEqual([{ to_address: 'ada@example.com', subject: 'Welcome!', owner_id: owner, transport: 'recorded' }])
+  })
+
+  it('makes one job for repeated calls with one idempotency key', async () => {
+    const calls = await Promise.all([1, 2, 3].map(() =>
+      defer(pool, sendWelcomeEmail, { email: 'grace@example.com' }, { ownerId: owner, idempotencyKey: 'welcome:grace' }).catch((e: Error) => e)))
+    const ids = new Set(calls.map((c) => (c instanceof Error ? c.message : c.id)))
+    // Concurrent inserts with one key: one wins, the others see it (or lose the race and retry).
+    const jobs = await pool.query(`SELECT id FROM app.jobs WHERE idempotency_key = 'welcome:grace'`)
+    expect(jobs.rowCount).toBe(1)
+    const again = await defer(pool, sendWelcomeEmail, { email: 'grace@example.com' }, { ownerId: owner, idempotencyKey: 'welcome:grace' })
+    expect(again.id).toBe(jobs.rows[0].id)
+    expect(ids.has(again.id)).toBe(true)
+    await waitForJob(db.url, again.id, 'completed')
+    const boss = await pool.query(`SELECT count(*)::int AS n FROM pgboss.job WHERE id = $1`, [again.id])
+    expect(boss.rows[0].n).toBe(1)
+    // The same key of another owner is another job.
+    const theirs = await defer(pool, sendWelcomeEmail, { email: 'grace@example.com' }, { ownerId: other, idempotencyKey: 'welcome:grace' })
+    expect(theirs.id).not.toBe(again.id)
+  })
+
+  it('exists if and only if the caller\'s transaction commits', async () => {
+    let inTx = ''
+    await expect(withTransaction(pool, async (tx) => {
+      inTx = (await defer(pool, sendWelcomeEmail, { email: 'rollback@example.com' }, { ownerId: owner, tx })).id
+      throw new Error('the caller\'s own write failed')
+    })).rejects.toThrow('own write failed')
+    const gone = await pool.query('SELECT 1 FROM app.jobs WHERE id = $1 UNION ALL SELECT 1 FROM pgboss.job WHERE id = $1', [inTx])
+    expect(gone.rowCount).toBe(0)
+
+    let committed = ''
+    await withTransaction(pool, async (tx) => {
+      committed = (await defer(pool, sendWelcomeEmail, { email: 'commit@example.com' }, { ownerId: owner, tx })).id
+    })
+    await waitForJob(db.url, committed, 'completed')
+  })
+
+  it('survives the web process going away right after the call', async () => {
+    const web = createPool(db.url, { max: 1 })
+    const job = await defer(web, sendWelcomeEmail, { email: 'durable@example.com' }, { ownerId: owner })
+    await stopProducer(web)
+    await web.end()
+    await waitForJob(db.url, job.id, 'completed')
+  })
+
+  it('refuses input that does not match the action\'s schema before storing anything', async () => {
+    const before = await pool.query(`SELECT count(*)::int AS n FROM app.jobs`)
+    await expect(defer(pool, sendWelcomeEmail, { email: 'not an email' }, { ownerId: owner })).rejects.toThrow()
+    const after = await pool.query(`SELECT count(*)::int AS n FROM app.jobs`)
+    expect(after.rows[0].n).toBe(before.rows[0].n)
+  })
+})
+
+describe('history pages', () => {
+  it('pages through one owner\'s jobs newest first by keyset, filtered by queue and state', async () => {
+    const viewer = '55555555-5555-4555-8555-555555555555'
+    const created: string[] = []
+    for (let i = 0; i < 7; i++) {
+      created.push((await defer(pool, sendWelcomeEmail, { email: `p${i}@example.com` }, { ownerId: viewer })).id)
+    }
+    await Promise.all(created.map((id) => waitForJob(db.url, id, 'completed')))
+    const first = await listJobHistory(pool, { ownerId: viewer, filter: { queue: DEFERRED_QUEUE }, limit: 3 })
+    const second = await listJobHistory(pool, { ownerId: viewer, filter: { queue: DEFERRED_QUEUE, cursor: first.nextCursor! }, limit: 3 })
+    const third = await listJobHistory(pool, { ownerId: viewer, filter: { queue: DEFERRED_QUEUE, cursor: second.nextCursor! }, limit: 3 })
+    expect(third.nextCursor).toBeNull()
+    const ids = [...first.jobs, ...second.jobs, ...third.jobs].map((j) => j.id)
+    expect(ids).toEqual([...created].reverse())
+    expect((await listJobHistory(pool, { ownerId: viewer, filter: { state: 'failed' } })).jobs).toEqual([])
+    expect((await listJobHistory(pool, { ownerId: viewer, filter: { queue: EXPORTS_QUEUE } })).jobs).toEqual([])
+    // Someone else's history does not include these.
+    const theirs = await listJobHistory(pool, { ownerId: other, filter: {} })
+    expect(theirs.jobs.some((j) => created.includes(j.id))).toBe(false)
+    // A forged cursor starts from the newest job instead of failing.
+    const forged = await listJobHistory(pool, { ownerId: viewer, filter: { cursor: 'not-a-cursor' }, limit: 1 })
+    expect(forged.jobs[0]?.id).toBe(created.at(-1))
+  })
+})
+
+describe('retention', () => {
+  it('deletes export files past their TTL and settled jobs past retention, with their timelines', async () => {
+    const keep = await enqueueJob(pool, { queue: EXPORTS_QUEUE, ownerId: owner, payload: { country: 'AD' } })
+    const fileOnly = await enqueueJob(pool, { queue: EXPORTS_QUEUE, ownerId: owner, payload: { country: 'LI' } })
+    const whole = await enqueueJob(pool, { queue: EXPORTS_QUEUE, ownerId: owner, payload: { country: 'MC' } })
+    await Promise.all([keep, fileOnly, whole].map((j) => waitForJob(db.url, j.id, 'completed')))
+    await pool.query(`UPDATE app.jobs SET settled_at = now() - interval '2 days' WHERE id = $1`, [fileOnly.id])
+    await pool.query(`UPDATE app.jobs SET settled_at = now() - interval '40 days' WHERE id = $1`, [whole.id])
+    const deleted = await runRetention(pool, { fileHours: 24, jobDays: 30 })
+    expect(deleted.files).toBeGreaterThanOrEqual(2)
+    const parts = async (id: string) => (await pool.query('SELECT count(*)::int AS n FROM app.job_file_parts WHERE job_id = $1', [id])).rows[0].n
+    expect(await parts(keep.id)).toBeGreaterThan(0)
+    expect(await parts(fileOnly.id)).toBe(0)
+    const rows = await pool.query('SELECT id FROM app.jobs WHERE id = ANY($1::uuid[])', [[keep.id, fileOnly.id, whole.id]])
+    expect(rows.rows.map((r) => r.id).sort()).toEqual([keep.id, fileOnly.id].sort())
+    expect((await getTimeline(pool, whole.id))).toEqual([])
+  })
+})
