@@ -28,6 +28,8 @@ const env = {
   APP_ORIGIN: `http://localhost:${WEB_PORT}`,
   // Slow exports down enough that a person (and a test) can watch one run and cancel it.
   EXPORT_ROWS_PER_SECOND: '20000',
+  // Turns the operator view on (e2e/history.spec.ts signs in with it).
+  ADMIN_PASSWORD: 'e2e-operator-password',
 }
 
 export default defineConfig({
@@ -50,7 +52,9 @@ export default defineConfig({
   projects: [{ name: 'chromium', use: { ...devices['Desktop Chrome'] } }],
   webServer: [
     {
-      command: `npx next build && npx next start -p ${WEB_PORT}`,
+      // The web server's output is also kept in .data/e2e-web.log (or E2E_WEB_LOG): e2e/security.spec.ts
+      // finds the reference id of an INTERNAL answer there, as an operator would in production logs.
+      command: `npx next build && mkdir -p .data && npx next start -p ${WEB_PORT} 2>&1 | tee ${process.env.E2E_WEB_LOG ?? '.data/e2e-web.log'}`,
       url: `http://localhost:${WEB_PORT}/api/health`,
       env,
       timeout: 300_000,

@@ -17,7 +17,7 @@ export function WelcomeForm() {
   }, { error: null, sent: null })
   const fieldError = state.error?.fields?.email?.join(' ')
   return (
-    <form action={action} className="inline-form">
+    <form action={action} className="inline-form" noValidate>
       <div className="field">
         <label htmlFor="email">Email address</label>
         <input id="email" name="email" type="email" placeholder="ada@example.com" aria-invalid={fieldError ? true : undefined} aria-describedby={fieldError ? 'email-error' : undefined} />
