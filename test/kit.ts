@@ -68,6 +68,11 @@ export async function waitForJob(url: string, jobId: string, states: JobState | 
       })
       // LISTEN first, then read: a change between the two is caught by one or the other.
       client.query(`LISTEN ${JOB_CHANGED_CHANNEL}`).then(read).catch(reject)
+      // A slow re-read as well, so a timeout always reports the row's true last state (a lost
+      // notification and a stuck job then read differently in the error).
+      const reread = setInterval(() => void read().catch(() => undefined), 2_000)
+      const stop = () => clearInterval(reread)
+      void new Promise<void>((done) => client.once('end', done)).then(stop)
     })
   } finally {
     await client.end()
