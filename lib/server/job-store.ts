@@ -100,7 +100,7 @@ export async function requestCancel(db: Queryable, id: string, ownerId: string |
  */
 export async function markActive(db: Queryable, id: string, attempt: number, maxAttempts: number): Promise<(JobSnapshot & { ownerId: string }) | null> {
   const { rows } = await db.query<{ snapshot: unknown; owner_id: string }>(
-    `UPDATE app.jobs j SET state = 'active', attempt = $2, max_attempts = GREATEST($3, $2), started_at = now(), error = NULL, retry_at = NULL
+    `UPDATE app.jobs j SET state = 'active', attempt = $2, max_attempts = GREATEST($3::int, $2::int), started_at = now(), error = NULL, retry_at = NULL
      WHERE j.id = $1 AND j.state IN ('queued', 'active') AND j.cancel_requested_at IS NULL
      RETURNING ${SNAPSHOT}, j.owner_id`, [id, attempt, maxAttempts])
   const row = rows[0]

@@ -1,0 +1,177 @@
+/**
+ * Scenario 5, `export.*`: the real ExportQueue in a worker process of its own (bench/export-worker.ts)
+ * exporting every city, then a dataset ten times larger, each against PostgreSQL's own
+ * `COPY (the same SELECT) TO STDOUT WITH CSV` read through pg-copy-streams in the same run.
+ */
+import { fork, type ChildProcess } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { once } from 'node:events'
+import { performance } from 'node:perf_hooks'
+import { fileURLToPath } from 'node:url'
+import type pg from 'pg'
+import { to as copyTo } from 'pg-copy-streams'
+import { EXPORTS_QUEUE, ExportResult } from '@/lib/jobs/exports'
+import { SETTLED_STATES } from '@/lib/jobs/job'
+import { CITY_COLUMNS, citiesWhere } from '@/lib/server/cities'
+import { enqueueJob } from '@/lib/server/enqueue'
+import type { ExportWorkerReply, ExportWorkerRequest } from './export-worker'
+import type { JobWatcher } from './job-watcher'
+import { compared, figure, type ScenarioResult } from './report'
+
+export interface ExportOptions {
+  url: string
+  pool: pg.Pool
+  watcher: JobWatcher
+  /** Copies of the cities in the large dataset (10 for 1.35 million rows). */
+  largeCopies: number
+}
+
+/** Longest one export may take before the bench gives up, in ms. */
+const EXPORT_TIMEOUT_MS = 300_000
+/** Added to a city's id per copy: GeoNames ids stay below it, and 10 copies stay within `integer`. */
+const COPY_ID_STRIDE = 100_000_000
+
+/** The child worker process and its request/reply channel (one request at a time). */
+class ExportWorkerProcess {
+  private constructor(private readonly child: ChildProcess, readonly idleRssMb: number) {}
+
+  static async start(url: string): Promise<ExportWorkerProcess> {
+    const entry = fileURLToPath(new URL('./export-worker.ts', import.meta.url))
+    const child = fork(entry, [], {
+      execArgv: ['--import', 'tsx'],
+      env: { ...process.env, BENCH_DATABASE_URL: url },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    })
+    try {
+      const ready = await ExportWorkerProcess.nextReply(child)
+      if (ready.type !== 'ready') throw new Error(`export worker answered ${ready.type} before ready`)
+      return new ExportWorkerProcess(child, ready.rssMb)
+    } catch (err) {
+      child.kill('SIGKILL')
+      throw err
+    }
+  }
+
+  private static nextReply(child: ChildProcess): Promise<ExportWorkerReply> {
+    return new Promise((resolve, reject) => {
+      const onExit = (code: number | null) => reject(new Error(`export worker exited (code ${code}) before answering`))
+      child.once('exit', onExit)
+      child.once('message', (reply: ExportWorkerReply) => {
+        child.off('exit', onExit)
+        resolve(reply)
+      })
+    })
+  }
+
+  async request(request: ExportWorkerRequest): Promise<ExportWorkerReply> {
+    const reply = ExportWorkerProcess.nextReply(this.child)
+    this.child.send(request)
+    return reply
+  }
+
+  /** Asks the worker to stop gracefully; kills it (this child only) if it has not exited within 15 s. */
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return
+    const exited = once(this.child, 'exit')
+    this.child.send({ type: 'stop' } satisfies ExportWorkerRequest)
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 15_000)
+    await exited
+    clearTimeout(timer)
+  }
+}
+
+/** The export's SELECT for an empty filter, as ExportQueue builds it. */
+function exportSelect(): string {
+  const { where } = citiesWhere({})
+  return `SELECT ${CITY_COLUMNS.join(', ')} FROM app.cities ${where} ORDER BY id`
+}
+
+async function countCities(pool: pg.Pool): Promise<number> {
+  return (await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM app.cities')).rows[0]!.n
+}
+
+/** Rows per second of one export job, from enqueue to completed; checks every row was written. */
+async function timeExport(o: ExportOptions, expectedRows: number): Promise<{ rowsPerS: number; seconds: number; bytes: number }> {
+  const started = performance.now()
+  const job = await enqueueJob(o.pool, { queue: EXPORTS_QUEUE, ownerId: randomUUID(), payload: {} })
+  const done = await o.watcher.waitFor(job.id, SETTLED_STATES, EXPORT_TIMEOUT_MS)
+  const seconds = (performance.now() - started) / 1000
+  if (done.state !== 'completed') throw new Error(`export ${job.id} ended ${done.state}: ${done.error?.message ?? ''}`)
+  const result = ExportResult.parse(done.result)
+  if (result.rows !== expectedRows) throw new Error(`export wrote ${result.rows} rows, expected ${expectedRows}`)
+  // The file is not needed; dropping it keeps the bench database small.
+  await o.pool.query('DELETE FROM app.job_file_parts WHERE job_id = $1', [job.id])
+  return { rowsPerS: result.rows / seconds, seconds, bytes: result.bytes }
+}
+
+/** Rows per second of `COPY (the export's SELECT) TO STDOUT WITH CSV`, drained through pg-copy-streams. */
+async function timeCopy(pool: pg.Pool, rows: number): Promise<{ rowsPerS: number; seconds: number; bytes: number }> {
+  const client = await pool.connect()
+  try {
+    const started = performance.now()
+    let bytes = 0
+    for await (const chunk of client.query(copyTo(`COPY (${exportSelect()}) TO STDOUT WITH (FORMAT csv, HEADER)`))) {
+      bytes += (chunk as Buffer).length
+    }
+    const seconds = (performance.now() - started) / 1000
+    return { rowsPerS: rows / seconds, seconds, bytes }
+  } finally {
+    client.release()
+  }
+}
+
+/** Grows `app.cities` to `copies` times the seeded cities, in SQL (this is the bench's own database). */
+async function growCities(pool: pg.Pool, copies: number): Promise<void> {
+  const { rows } = await pool.query<{ max: number }>('SELECT max(id) AS max FROM app.cities')
+  if ((rows[0]?.max ?? 0) >= COPY_ID_STRIDE) throw new Error('app.cities already holds copied rows')
+  await pool.query(
+    `INSERT INTO app.cities (id, name, country, admin_code, population, latitude, longitude)
+     SELECT c.id + k * $2::int, c.name, c.country, c.admin_code, c.population, c.latitude, c.longitude
+     FROM app.cities c CROSS JOIN generate_series(1, $1::int) AS k`,
+    [copies - 1, COPY_ID_STRIDE])
+  await pool.query('ANALYZE app.cities')
+}
+
+function describe(label: string, rows: number, r: { seconds: number; bytes: number }): string {
+  return `${label}: ${rows.toLocaleString('en-US')} rows, ${(r.bytes / 1e6).toFixed(1)} MB in ${r.seconds.toFixed(2)} s`
+}
+
+/**
+ * Exports all cities, grows the table to `largeCopies` times its size (the same table, so the
+ * ExportQueue code path is untouched), exports again while the worker's RSS is sampled every 50 ms.
+ */
+export async function exportScenario(o: ExportOptions): Promise<ScenarioResult> {
+  const worker = await ExportWorkerProcess.start(o.url)
+  try {
+    const cities = await countCities(o.pool)
+    const ours = await timeExport(o, cities)
+    const copy = await timeCopy(o.pool, cities)
+
+    await growCities(o.pool, o.largeCopies)
+    const largeRows = await countCities(o.pool)
+    const before = await worker.request({ type: 'reset-peak' })
+    const oursLarge = await timeExport(o, largeRows)
+    const after = await worker.request({ type: 'read-rss' })
+    const copyLarge = await timeCopy(o.pool, largeRows)
+    if (before.type !== 'rss' || after.type !== 'rss') throw new Error('export worker did not report its RSS')
+
+    return {
+      measurements: [
+        compared('export.rows_per_s', ours.rowsPerS, 'rows/s', 'COPY TO STDOUT', copy.rowsPerS),
+        compared('export.rows_per_s.large', oursLarge.rowsPerS, 'rows/s', 'COPY TO STDOUT', copyLarge.rowsPerS),
+        figure('export.peak_rss_mb', after.peakMb, 'MB'),
+      ],
+      notes: [
+        describe('export, ExportQueue (enqueue to completed, file stored in app.job_file_parts)', cities, ours),
+        describe('export, COPY TO STDOUT WITH CSV through pg-copy-streams', cities, copy),
+        describe(`export large (cities x ${o.largeCopies}), ExportQueue`, largeRows, oursLarge),
+        describe(`export large (cities x ${o.largeCopies}), COPY`, largeRows, copyLarge),
+        `export: RSS of the worker process (a forked child running only ExportQueue, sampled every 50 ms): ${o.largeCopies === 10 ? '' : 'on the reduced quick dataset, '}` +
+          `${worker.idleRssMb.toFixed(0)} MB once started, ${before.rssMb.toFixed(0)} MB before the large export, peak ${after.peakMb.toFixed(0)} MB during it ` +
+          `(at the peak: V8 heap ${after.atPeak.heapUsedMb.toFixed(0)} MB used of ${after.atPeak.heapTotalMb.toFixed(0)} MB, external ${after.atPeak.externalMb.toFixed(0)} MB)`,
+      ],
+    }
+  } finally {
+    await worker.stop()
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * The QueueServices the bench runs through the template's real worker (startWorker, QueueRunner).
+ * They do no work of their own, so what is measured is the template's overhead.
+ */
+import { performance } from 'node:perf_hooks'
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
+import { z } from 'zod'
+import type { JobProgress } from '@/lib/jobs/job'
+import { QueueService, type QueueClass } from '@/workers/queue-service'
+
+/** Queue of no-op jobs, run 10 at a time (the throughput scenario). */
+export const NOOP_QUEUE = 'bench_noop'
+/** Queue whose handler is whatever the current latency scenario installed with `setProbe`. */
+export const PROBE_QUEUE = 'bench_probe'
+/** Queue of CPU-bound loops that do or do not report progress per row (the overhead scenario). */
+export const OVERHEAD_QUEUE = 'bench_overhead'
+
+const Empty = z.object({})
+
+class NoopQueue extends QueueService<z.infer<typeof Empty>, null> {
+  readonly name = NOOP_QUEUE
+  readonly workerCount = 10
+  readonly itemSchema = Empty
+
+  async handleItem(): Promise<null> {
+    return null
+  }
+}
+
+/** What a probe sees of the job it runs in: the QueueService helpers, handed out as plain values. */
+export interface ProbeContext {
+  jobId: string
+  /** `performance.now()` as `handleItem` started, before anything else ran. */
+  startedAt: number
+  signal: AbortSignal
+  reportProgress(progress: JobProgress): void
+}
+
+type Probe = (context: ProbeContext) => Promise<unknown>
+
+let probe: Probe | null = null
+
+/** Makes `fn` the handler of every `bench_probe` job until replaced (one scenario at a time). */
+export function setProbe(fn: Probe | null): void {
+  probe = fn
+}
+
+class ProbeQueue extends QueueService<z.infer<typeof Empty>, unknown> {
+  readonly name = PROBE_QUEUE
+  readonly workerCount = 1
+  readonly itemSchema = Empty
+  // One attempt: a probe that throws is a bench bug, and a retry would skew the next sample.
+  readonly options = { retryLimit: 0 }
+
+  async handleItem(): Promise<unknown> {
+    const startedAt = performance.now()
+    if (!probe) throw new Error('no probe installed')
+    return probe({
+      jobId: this.job.jobId,
+      startedAt,
+      signal: this.signal,
+      reportProgress: (progress) => this.reportProgress(progress),
+    })
+  }
+}
+
+/** Payload of an overhead job: how many rows to loop over, and whether to report each one. */
+export const OverheadItem = z.object({ rows: z.number().int().positive(), report: z.boolean() })
+export type OverheadItem = z.infer<typeof OverheadItem>
+
+/** Result of an overhead job: the handler's own wall time, and a checksum that keeps the loop alive. */
+export const OverheadResult = z.object({ elapsedMs: z.number(), checksum: z.number() })
+export type OverheadResult = z.infer<typeof OverheadResult>
+
+/** A small, fixed set of city-like rows: formatting them is the per-row work. */
+const SAMPLE_ROWS = Array.from({ length: 1024 }, (_, i) => ({
+  id: 2_000_000 + i,
+  name: `City ${i.toString(36)}`,
+  country: ['BR', 'FR', 'JP', 'US'][i % 4]!,
+  population: (i * 7919) % 1_000_000,
+  latitude: ((i * 37) % 180) - 90 + 0.1234,
+  longitude: ((i * 53) % 360) - 180 + 0.5678,
+}))
+
+/** Rows between two yields to the event loop, as a streaming handler yields between batches. */
+const YIELD_EVERY = 1_000
+
+class OverheadQueue extends QueueService<OverheadItem, OverheadResult> {
+  readonly name = OVERHEAD_QUEUE
+  readonly workerCount = 1
+  readonly itemSchema = OverheadItem
+  readonly options = { retryLimit: 0 }
+
+  async handleItem({ rows, report }: OverheadItem): Promise<OverheadResult> {
+    const started = performance.now()
+    let checksum = 0
+    for (let i = 0; i < rows; i++) {
+      // Per-row work: one CSV line of a city row, the export's job minus the database.
+      const row = SAMPLE_ROWS[i & 1023]!
+      const line = `${row.id},${row.name},${row.country},${row.population},${row.latitude},${row.longitude}\r\n`
+      checksum = (checksum + line.length) | 0
+      if (report) this.reportProgress({ current: i + 1, total: rows, message: `Processed ${i + 1} of ${rows} rows` })
+      // Yield like a handler reading a stream does, so the coalescing timers really run in between.
+      if ((i + 1) % YIELD_EVERY === 0) await yieldToEventLoop()
+    }
+    return { elapsedMs: performance.now() - started, checksum }
+  }
+}
+
+/** Every bench queue, for `startWorker({ queues })`. */
+export const BENCH_QUEUES: QueueClass[] = [NoopQueue, ProbeQueue, OverheadQueue] as QueueClass[]

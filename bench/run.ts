@@ -1,0 +1,153 @@
+/**
+ * `npm run bench [-- --quick] [-- --json FILE]`: measures the template against raw pg-boss,
+ * graphile-worker, PostgreSQL's COPY and the latency targets of issue 4, and prints one table.
+ *
+ * Boots its own database (`nbj_bench`, dropped and recreated: embedded PostgreSQL unless
+ * DATABASE_URL is set), starts the template's worker in this process with the bench queues
+ * (bench/queues.ts) and realtime on a free port, runs every scenario with a fixed amount of work,
+ * then stops everything it started. Exits 0 whenever the scenarios ran, whatever the figures
+ * (a missed target is a finding, not a failure); 1 if a scenario could not run.
+ * To change the amount of work, edit MODES below; to add a figure, add its target in report.ts.
+ */
+import { randomBytes } from 'node:crypto'
+import { cpus, loadavg } from 'node:os'
+import { performance } from 'node:perf_hooks'
+import { parseArgs } from 'node:util'
+import { createPool } from '@/lib/server/db'
+import { stopProducer } from '@/lib/server/enqueue'
+import type { Logger } from '@/workers/logger'
+import { startWorker } from '@/workers/worker'
+import { prepareDatabase } from '../scripts/database'
+import { exportScenario } from './export'
+import { JobWatcher } from './job-watcher'
+import { cancelScenario, dispatchScenario, overheadScenario, progressScenario } from './latency'
+import { BENCH_QUEUES } from './queues'
+import { formatTable, missedTargets, writeJson, type Measurement, type ScenarioResult } from './report'
+import { throughputScenario } from './throughput'
+
+/** Amount of work per mode. Quick must finish in under a minute on 2 cores; full in a few minutes. */
+const MODES = {
+  full: {
+    throughput: { jobs: 20_000, batch: 500, warmup: 500, rounds: 2, deadlineMs: 60_000, pgBossDeadlineMs: 30_000 },
+    dispatchSamples: 200,
+    progress: { jobs: 5, reportsPerJob: 20, burst: 2_000, clients: 10 },
+    cancelSamples: 100,
+    overhead: { rows: 200_000, repeats: 5 },
+    exportCopies: 10,
+  },
+  quick: {
+    throughput: { jobs: 2_000, batch: 250, warmup: 100, rounds: 2, deadlineMs: 15_000, pgBossDeadlineMs: 6_000 },
+    dispatchSamples: 40,
+    progress: { jobs: 2, reportsPerJob: 10, burst: 1_000, clients: 10 },
+    cancelSamples: 30,
+    overhead: { rows: 200_000, repeats: 3 },
+    exportCopies: 2,
+  },
+}
+
+const USAGE = `Usage: npm run bench [-- --quick] [-- --json FILE]
+  --quick      smaller counts, same scenarios (under a minute)
+  --json FILE  where to write the figures as JSON (default bench/results.json)`
+
+function parseCommandLine(): { quick: boolean; json: string } {
+  try {
+    const { values } = parseArgs({
+      options: { quick: { type: 'boolean', default: false }, json: { type: 'string', default: 'bench/results.json' }, help: { type: 'boolean', default: false } },
+      strict: true,
+    })
+    if (values.help) {
+      console.log(USAGE)
+      process.exit(0)
+    }
+    return { quick: values.quick, json: values.json }
+  } catch (err) {
+    console.error(`${(err as Error).message}\n${USAGE}`)
+    process.exit(2)
+  }
+}
+
+/** The worker's info lines (one per job) would bury the table; keep warnings and errors. */
+const quietLog: Logger = {
+  info: () => undefined,
+  warn: (m) => console.warn(`[bench worker] ${m}`),
+  error: (m) => console.error(`[bench worker] ${m}`),
+}
+
+async function main(): Promise<number> {
+  const args = parseCommandLine()
+  const mode = args.quick ? MODES.quick : MODES.full
+  const started = performance.now()
+  // Other processes skew every figure on a small machine: print the load next to the results.
+  const loadBefore = loadavg()[0]!
+  const measurements: Measurement[] = []
+  const notes: string[] = []
+  let failed = 0
+
+  const step = async (label: string, scenario: () => Promise<ScenarioResult>) => {
+    const t = performance.now()
+    console.log(`[bench] ${label}...`)
+    try {
+      const result = await scenario()
+      measurements.push(...result.measurements)
+      notes.push(...result.notes)
+      console.log(`[bench] ${label} done in ${((performance.now() - t) / 1000).toFixed(1)} s`)
+    } catch (err) {
+      failed++
+      notes.push(`${label} FAILED: ${(err as Error).message}`)
+      console.error(`[bench] ${label} failed: ${(err as Error).stack ?? err}`)
+    }
+  }
+
+  const db = await prepareDatabase({ purpose: 'bench', database: 'nbj_bench', fresh: true, setup: true })
+  const pool = createPool(db.url, { max: 10, applicationName: 'nbj-bench' })
+  const secret = randomBytes(32).toString('hex')
+  try {
+    // Idle during the throughput runs: its handler skips notifications nobody waits for.
+    const watcher = await JobWatcher.open(db.url)
+    try {
+      const worker = await startWorker({ databaseUrl: db.url, queues: BENCH_QUEUES, secret, log: quietLog, realtimePort: 0, origins: [] })
+      try {
+        await step('throughput (template, graphile-worker, pg-boss)', () =>
+          throughputScenario({ url: db.url, pool, ...mode.throughput }))
+        await step('dispatch latency', () => dispatchScenario({ pool, watcher, samples: mode.dispatchSamples }))
+        await step('progress latency', () =>
+          progressScenario({ pool, watcher, port: worker.realtime.port!, secret, ...mode.progress }))
+        await step('cancel latency', () => cancelScenario({ pool, watcher, samples: mode.cancelSamples }))
+        await step('progress overhead', () => overheadScenario({ pool, watcher, ...mode.overhead }))
+      } finally {
+        await worker.stop(2_000)
+      }
+      // The export runs in a worker process of its own, so the worker above is already stopped.
+      await step('export (ExportQueue vs COPY)', () => exportScenario({ url: db.url, pool, watcher, largeCopies: mode.exportCopies }))
+    } finally {
+      await watcher.close()
+    }
+  } finally {
+    await stopProducer(pool)
+    await pool.end()
+    await db.stop()
+  }
+
+  const seconds = (performance.now() - started) / 1000
+  const machine = `${cpus().length} x ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${process.platform}/${process.arch}, Node ${process.version}`
+  console.log(`\nnpm run bench${args.quick ? ' -- --quick' : ''}: ${seconds.toFixed(1)} s on ${machine}`)
+  console.log(`load average (1 min): ${loadBefore.toFixed(2)} at start, ${loadavg()[0]!.toFixed(2)} at end\n`)
+  console.log(formatTable(measurements))
+  console.log(`\nNotes:\n${notes.map((n) => `- ${n}`).join('\n')}`)
+  const missed = missedTargets(measurements)
+  console.log(missed.length ? `\nTargets missed (findings, not failures): ${missed.join(', ')}` : '\nAll targets met.')
+  await writeJson(args.json, measurements)
+  console.log(`Wrote ${args.json}`)
+  return failed ? 1 : 0
+}
+
+const code = await main().catch((err) => {
+  console.error(`[bench] ${(err as Error).stack ?? err}`)
+  return 1
+})
+process.exitCode = code
+// Everything was stopped above; if a library still holds a handle, say which and exit anyway.
+setTimeout(() => {
+  console.warn(`[bench] still open after cleanup: ${process.getActiveResourcesInfo().join(', ')}`)
+  process.exit(code)
+}, 5_000).unref()
