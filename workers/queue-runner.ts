@@ -12,7 +12,7 @@ import type pg from 'pg'
 import type { Job, PgBoss } from 'pg-boss'
 import { PROGRESS_MESSAGE_MAX, type JobError, type JobProgress, type JobSnapshot } from '@/lib/jobs/job'
 import { withTransaction } from '@/lib/server/db'
-import { lockActiveAttempt, markActive, markRetrying, nextSeq, saveProgress, settleJob } from '@/lib/server/job-store'
+import { completeMany, lockActiveAttempt, markActiveMany, markRetrying, nextSeq, saveProgress, settleJob } from '@/lib/server/job-store'
 import { DEFAULT_QUEUE_OPTIONS, JobFailedError, runWithJobContext, type QueueOptions, type QueueService } from './queue-service'
 import type { Logger } from './logger'
 
@@ -44,6 +44,9 @@ interface RunningJob {
   controller: AbortController
   snapshot: JobSnapshot
   ownerId: string
+  /** The last report as the handler gave it, and its cleaned form (`progress`). */
+  latest: JobProgress | null
+  cleanedFrom: JobProgress | null
   progress: JobProgress | null
   lastWriteAt: number
   lastEmitAt: number
@@ -75,10 +78,20 @@ function bossDbOf(client: pg.PoolClient) {
   return { db: { executeSql: (text: string, values?: unknown[]) => client.query(text, values) } }
 }
 
-/** pg-boss stores a job's output as a JSON object. */
-function toOutput(result: unknown): object | null {
-  if (result === undefined || result === null) return null
-  return typeof result === 'object' ? (result as object) : { value: result }
+/**
+ * A progress report made safe to store and show: whole non-negative numbers, and a message that
+ * jsonb can hold (no NUL, no lone surrogates) cut on purpose at `PROGRESS_MESSAGE_MAX` characters.
+ */
+export function cleanProgress(raw: JobProgress): JobProgress {
+  const clean = String(raw.message).replaceAll('\u0000', '').toWellFormed()
+  // A cut between the two halves of a surrogate pair (an emoji) drops the half left behind,
+  // instead of turning it into U+FFFD.
+  const message = clean.length > PROGRESS_MESSAGE_MAX ? `${clean.slice(0, PROGRESS_MESSAGE_MAX - 1).replace(/[\uD800-\uDBFF]$/, '')}…` : clean
+  return {
+    current: Number.isFinite(raw.current) ? Math.max(0, Math.floor(raw.current)) : 0,
+    total: Number.isFinite(raw.total) ? Math.max(0, Math.floor(raw.total)) : 0,
+    message,
+  }
 }
 
 export class QueueRunner {
@@ -88,6 +101,10 @@ export class QueueRunner {
   private readonly timing: RunnerTiming
   private stopping = false
   private wakeUp: (() => void) | null = null
+  private wakePending = false
+  /** Completed attempts waiting to be settled together (see `complete`). */
+  private completions: { entry: RunningJob; result: unknown; done: (err?: unknown) => void }[] = []
+  private flushing = false
   private loop: Promise<void> | null = null
 
   constructor(private readonly o: QueueRunnerOptions) {
@@ -110,7 +127,10 @@ export class QueueRunner {
   wake(): void {
     const wake = this.wakeUp
     this.wakeUp = null
-    wake?.()
+    // Not sleeping (a fetch is in flight): remember it, so the next sleep returns at once
+    // instead of missing a job that arrived during the fetch.
+    if (wake) wake()
+    else this.wakePending = true
   }
 
   /**
@@ -169,7 +189,7 @@ export class QueueRunner {
         try {
           const jobs = await this.o.boss.fetch<unknown>(this.name, { batchSize: free })
           failures = 0
-          for (const job of jobs) this.startJob(job)
+          if (jobs.length > 0) await this.startJobs(jobs)
           // A full batch means more may be waiting: fetch again as soon as a slot is free.
           if (jobs.length === free) continue
         } catch (err) {
@@ -184,19 +204,50 @@ export class QueueRunner {
   }
 
   private sleep(ms: number): Promise<void> {
-    if (this.stopping) return Promise.resolve()
+    if (this.stopping || this.wakePending) {
+      this.wakePending = false
+      return Promise.resolve()
+    }
     return new Promise((resolve) => {
       const timer = setTimeout(() => { this.wakeUp = null; resolve() }, ms)
       this.wakeUp = () => { clearTimeout(timer); resolve() }
     })
   }
 
-  private startJob(job: Job<unknown>): void {
+  /**
+   * Marks a fetched batch running in one statement, then starts a handler for each. A job the
+   * statement did not mark was cancelled while queued (or settled by an operator): it never runs.
+   */
+  private async startJobs(jobs: Job<unknown>[]): Promise<void> {
+    let started: Map<string, JobSnapshot & { ownerId: string }>
+    try {
+      started = await markActiveMany(this.o.pool, jobs.map((j) => ({ id: j.id, attempt: j.retryCount + 1 })), this.options.retryLimit + 1)
+    } catch (err) {
+      // Not started, not heartbeating: pg-boss retries them after heartbeatSeconds.
+      this.o.log.warn(`could not start ${jobs.length} job(s) of ${this.name}: ${(err as Error).message}`)
+      return
+    }
+    const skipped = jobs.filter((j) => !started.has(j.id)).map((j) => ({ id: j.id, retryCount: j.retryCount }))
+    if (skipped.length) {
+      await this.o.boss.cancel(this.name, skipped).catch((err) => this.o.log.warn(`cancel of skipped jobs failed: ${(err as Error).message}`))
+    }
+    for (const job of jobs) {
+      const snapshot = started.get(job.id)
+      if (snapshot) this.startJob(job, snapshot)
+    }
+  }
+
+  private startJob(job: Job<unknown>, started: JobSnapshot & { ownerId: string }): void {
+    const { ownerId, ...snapshot } = started
     const entry = {
       id: job.id,
       retryCount: job.retryCount,
       attempt: job.retryCount + 1,
       controller: new AbortController(),
+      ownerId,
+      snapshot,
+      latest: null,
+      cleanedFrom: null,
       progress: null,
       lastWriteAt: 0,
       lastEmitAt: 0,
@@ -216,6 +267,44 @@ export class QueueRunner {
   }
 
   /**
+   * Settles a completed attempt. Completions that arrive while one batch is being written are
+   * written together in the next one (one transaction: our records, fenced by attempt, then
+   * pg-boss's `complete` for the attempts that were still ours), so a busy queue pays a
+   * transaction per batch, not per job. Results live in `app.jobs`; pg-boss keeps no output.
+   */
+  private complete(entry: RunningJob, result: unknown): Promise<void> {
+    this.currentProgress(entry)
+    entry.settling = true
+    return new Promise<void>((resolve, reject) => {
+      this.completions.push({ entry, result, done: (err) => (err ? reject(err) : resolve()) })
+      if (!this.flushing) void this.flushCompletions()
+    })
+  }
+
+  private async flushCompletions(): Promise<void> {
+    this.flushing = true
+    try {
+      while (this.completions.length > 0) {
+        const batch = this.completions.splice(0, 200)
+        try {
+          await withTransaction(this.o.pool, async (client) => {
+            const settled = await completeMany(client, batch.map(({ entry, result }) => ({
+              id: entry.id, attempt: entry.attempt, result: result ?? null, progress: entry.progress,
+            })))
+            const attempts = batch.filter(({ entry }) => settled.has(entry.id)).map(({ entry }) => ({ id: entry.id, retryCount: entry.retryCount }))
+            if (attempts.length) await this.o.boss.complete(this.name, attempts, null, bossDbOf(client))
+          })
+          for (const c of batch) c.done()
+        } catch (err) {
+          for (const c of batch) c.done(err)
+        }
+      }
+    } finally {
+      this.flushing = false
+    }
+  }
+
+  /**
    * Settles this attempt in one transaction: `app.jobs` first (fenced: only while this attempt
    * is the active one), then pg-boss only when our record changed, so a late or duplicate settle
    * (a forced cancel, a shutdown release) never overrides the first.
@@ -226,6 +315,7 @@ export class QueueRunner {
     boss: (db: ReturnType<typeof bossDbOf>) => Promise<unknown>,
   ): Promise<void> {
     entry.settling = true
+    if (outcome.progress !== undefined) outcome = { ...outcome, progress: this.currentProgress(entry) }
     await withTransaction(this.o.pool, async (client) => {
       if (await settleJob(client, entry.id, entry.attempt, outcome)) await boss(bossDbOf(client))
     })
@@ -237,18 +327,8 @@ export class QueueRunner {
   }
 
   private async runJob(job: Job<unknown>, entry: RunningJob): Promise<void> {
-    const { boss, pool, queue, log } = this.o
+    const { boss, queue, log } = this.o
     const attemptRef = { id: job.id, retryCount: job.retryCount }
-    const started = await markActive(pool, job.id, entry.attempt, this.options.retryLimit + 1)
-    if (!started) {
-      // Cancelled while queued (or settled by an operator): it must never run.
-      await boss.cancel(this.name, attemptRef)
-      return
-    }
-    const { ownerId, ...snapshot } = started
-    entry.ownerId = ownerId
-    entry.snapshot = snapshot
-
     // Heartbeat (pg-boss heartbeatSeconds): a worker that stops sending it is counted as lost and
     // its attempt retried elsewhere. If pg-boss no longer counts our claim, stop the handler: two
     // attempts of one job must never run at once.
@@ -281,8 +361,7 @@ export class QueueRunner {
         },
         () => queue.handleItem(parsed.data),
       )
-      await this.settle(entry, { state: 'completed', result: result ?? null, progress: entry.progress },
-        (db) => boss.complete(this.name, attemptRef, toOutput(result), db))
+      await this.complete(entry, result)
     } catch (err) {
       const reason = entry.controller.signal.reason as AbortReason | undefined
       if (reason === 'cancel') {
@@ -317,6 +396,7 @@ export class QueueRunner {
       : { code: 'EXCEPTION', message: 'The job failed unexpectedly.', ref }
     const retries = entry.attempt < this.options.retryLimit + 1
     const attemptRef = { id: entry.id, retryCount: entry.retryCount }
+    this.currentProgress(entry)
     entry.settling = true
     await withTransaction(this.o.pool, async (client) => {
       const db = bossDbOf(client)
@@ -333,44 +413,51 @@ export class QueueRunner {
     })
   }
 
-  /** Coalesces progress: emit at most every `progressEmitMs`, write at most every `progressWriteMs`. */
+  /**
+   * Coalesces progress: emit at most every `progressEmitMs`, write at most every
+   * `progressWriteMs`. Cheap enough to call per row: it keeps the latest report as given and
+   * does the cleaning (`cleanProgress`) only when a timer fires or the attempt settles.
+   */
   private onProgress(entry: RunningJob, raw: JobProgress): void {
-    // PostgreSQL's jsonb cannot hold NUL or lone surrogates: drop them rather than lose the update.
-    const clean = String(raw.message).replaceAll('\u0000', '').toWellFormed()
-    const message = clean.length > PROGRESS_MESSAGE_MAX ? `${clean.slice(0, PROGRESS_MESSAGE_MAX - 1).toWellFormed()}…` : clean
-    entry.progress = {
-      current: Number.isFinite(raw.current) ? Math.max(0, Math.floor(raw.current)) : 0,
-      total: Number.isFinite(raw.total) ? Math.max(0, Math.floor(raw.total)) : 0,
-      message,
-    }
+    entry.latest = raw
+    if (entry.emitTimer && entry.writeTimer) return
     const now = Date.now()
     if (!entry.emitTimer) {
-      const wait = Math.max(0, entry.lastEmitAt + this.timing.progressEmitMs - now)
       entry.emitTimer = setTimeout(() => {
         entry.emitTimer = undefined
         entry.lastEmitAt = Date.now()
         void this.emitProgress(entry)
-      }, wait)
+      }, Math.max(0, entry.lastEmitAt + this.timing.progressEmitMs - now))
     }
     if (!entry.writeTimer) {
-      const wait = Math.max(0, entry.lastWriteAt + this.timing.progressWriteMs - now)
       entry.writeTimer = setTimeout(() => {
         entry.writeTimer = undefined
         entry.lastWriteAt = Date.now()
-        if (entry.settling || !entry.progress) return
-        saveProgress(this.o.pool, entry.id, entry.attempt, entry.progress)
+        const progress = this.currentProgress(entry)
+        if (entry.settling || !progress) return
+        saveProgress(this.o.pool, entry.id, entry.attempt, progress)
           .catch((err) => this.o.log.warn(`progress write for job ${entry.id} failed: ${(err as Error).message}`))
-      }, wait)
+      }, Math.max(0, entry.lastWriteAt + this.timing.progressWriteMs - now))
     }
   }
 
+  /** The latest report, cleaned (and cached until the next report). */
+  private currentProgress(entry: RunningJob): JobProgress | null {
+    if (entry.latest !== entry.cleanedFrom) {
+      entry.cleanedFrom = entry.latest
+      entry.progress = entry.latest ? cleanProgress(entry.latest) : null
+    }
+    return entry.progress
+  }
+
   private async emitProgress(entry: RunningJob): Promise<void> {
-    if (!entry.progress || entry.settling) return
+    const progress = this.currentProgress(entry)
+    if (!progress || entry.settling) return
     try {
       const seq = await nextSeq(this.o.pool)
       // A seq taken after settling began would outrank the final state: drop this update.
       if (entry.settling) return
-      entry.snapshot = { ...entry.snapshot, progress: entry.progress, seq }
+      entry.snapshot = { ...entry.snapshot, progress, seq }
       this.o.publish(entry.ownerId, entry.snapshot)
     } catch (err) {
       this.o.log.warn(`progress event for job ${entry.id} failed: ${(err as Error).message}`)

@@ -96,10 +96,9 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
       } catch {
         return log.warn('ignored a malformed job change notification')
       }
-      if (!notification.snapshot || (notification.snapshot.cancelRequested && notification.snapshot.state === 'active')) {
-        if (notification.snapshot) cancelIfRunning(notification.id)
-        else void pollCancels().catch(() => undefined)
-      }
+      const snapshot = notification.snapshot
+      if (!snapshot) void pollCancels().catch(() => undefined)
+      else if (snapshot.cancelRequested === true && snapshot.state === 'active') cancelIfRunning(notification.id)
       realtime.onJobChanged(notification).catch((err) => log.warn(`realtime emit failed: ${(err as Error).message}`))
     }, () => void pollCancels().catch(() => undefined)),
   ]

@@ -95,16 +95,43 @@ export async function requestCancel(db: Queryable, id: string, ownerId: string |
 }
 
 /**
- * Marks a fetched job as running its `attempt` (1-based) of `maxAttempts`. Returns the snapshot and
- * owner, or `null` when the job must not run: it was cancelled while queued, settled, or is unknown.
+ * Marks fetched jobs as running their `attempt` (1-based) of `maxAttempts`, in one statement.
+ * Returns the snapshot and owner of each job it marked; a job left out must not run (cancelled
+ * while queued, settled, or unknown).
  */
-export async function markActive(db: Queryable, id: string, attempt: number, maxAttempts: number): Promise<(JobSnapshot & { ownerId: string }) | null> {
+export async function markActiveMany(
+  db: Queryable,
+  jobs: { id: string; attempt: number }[],
+  maxAttempts: number,
+): Promise<Map<string, JobSnapshot & { ownerId: string }>> {
   const { rows } = await db.query<{ snapshot: unknown; owner_id: string }>(
-    `UPDATE app.jobs j SET state = 'active', attempt = $2, max_attempts = GREATEST($3::int, $2::int), started_at = now(), error = NULL, retry_at = NULL
-     WHERE j.id = $1 AND j.state IN ('queued', 'active') AND j.cancel_requested_at IS NULL
-     RETURNING ${SNAPSHOT}, j.owner_id`, [id, attempt, maxAttempts])
-  const row = rows[0]
-  return row ? { ...JobSnapshot.parse(row.snapshot), ownerId: row.owner_id } : null
+    `UPDATE app.jobs j SET state = 'active', attempt = v.attempt, max_attempts = GREATEST($3::int, v.attempt),
+            started_at = now(), error = NULL, retry_at = NULL
+       FROM unnest($1::uuid[], $2::int[]) AS v(id, attempt)
+      WHERE j.id = v.id AND j.state IN ('queued', 'active') AND j.cancel_requested_at IS NULL
+      RETURNING ${SNAPSHOT}, j.owner_id`,
+    [jobs.map((j) => j.id), jobs.map((j) => j.attempt), maxAttempts])
+  return new Map(rows.map((r) => {
+    const snapshot = JobSnapshot.parse(r.snapshot)
+    return [snapshot.id, { ...snapshot, ownerId: r.owner_id }]
+  }))
+}
+
+/**
+ * Settles running attempts as completed with their results and final progress, in one statement,
+ * fenced like `settleJob`. Returns the ids it settled.
+ */
+export async function completeMany(
+  db: Queryable,
+  jobs: { id: string; attempt: number; result: unknown; progress: JobProgress | null }[],
+): Promise<Set<string>> {
+  const { rows } = await db.query<{ id: string }>(
+    `UPDATE app.jobs j SET state = 'completed', result = v.result, progress = COALESCE(v.progress, j.progress), settled_at = now()
+       FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, attempt int, result jsonb, progress jsonb)
+      WHERE j.id = v.id AND j.attempt = v.attempt AND j.state = 'active'
+      RETURNING j.id`,
+    [JSON.stringify(jobs)])
+  return new Set(rows.map((r) => r.id))
 }
 
 /** Stores the latest progress of a running attempt (fenced: a stale attempt writes nothing). */
