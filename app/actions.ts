@@ -9,9 +9,9 @@ import type { JobSnapshot } from '@/lib/jobs/job'
 import { fail, ok, type ActionResult } from '@/lib/jobs/result'
 import { defineAction } from '@/lib/server/action'
 import { webPool } from '@/lib/server/db'
-import { enqueueJob } from '@/lib/server/enqueue'
+import { enqueueWithinLimit } from '@/lib/server/enqueue-limited'
 import { env } from '@/lib/server/env'
-import { countUnsettledForOwner, findJobForOwner, listJobsForOwner, requestCancel } from '@/lib/server/job-store'
+import { findJobForOwner, listJobsForOwner, requestCancel } from '@/lib/server/job-store'
 
 const JobRef = z.strictObject({ jobId: z.uuid({ error: 'Must be a job id (UUID).' }) })
 
@@ -21,14 +21,14 @@ function isMissingQueue(err: unknown): boolean {
 }
 
 const startExportAction = defineAction(ExportItem, async (item, { viewer }) => {
-  const pool = webPool()
   const limit = env().EXPORT_LIMIT_PER_VIEWER
-  if ((await countUnsettledForOwner(pool, viewer.id, EXPORTS_QUEUE)) >= limit) {
-    return fail('LIMITED', `You already have ${limit} exports queued or running. Wait for one to finish or cancel one.`)
-  }
   try {
-    const job = await enqueueJob(pool, { queue: EXPORTS_QUEUE, ownerId: viewer.id, payload: item })
-    return ok({ job })
+    // Counted and enqueued under a per-viewer lock: concurrent calls never exceed the limit.
+    const outcome = await enqueueWithinLimit(webPool(), { queue: EXPORTS_QUEUE, ownerId: viewer.id, payload: item }, limit)
+    if (outcome.kind === 'limited') {
+      return fail('LIMITED', `You already have ${limit} exports queued or running. Wait for one to finish or cancel one.`)
+    }
+    return ok({ job: outcome.job })
   } catch (err) {
     if (isMissingQueue(err)) return fail('UNAVAILABLE', 'The workers have not started yet. Try again in a moment.')
     throw err
@@ -37,7 +37,8 @@ const startExportAction = defineAction(ExportItem, async (item, { viewer }) => {
 
 /**
  * Queues a cities export for the viewer. Input: `ExportItem` (nameContains, country, minPopulation).
- * Returns `{ job }` (state `queued`), or VALIDATION with `fields`, LIMITED, UNAVAILABLE.
+ * Returns `{ job }` (state `queued`), or VALIDATION with `fields`, LIMITED (the viewer already has
+ * `EXPORT_LIMIT_PER_VIEWER` exports queued or running, default 5), UNAVAILABLE.
  */
 export async function startExport(input: unknown): Promise<ActionResult<{ job: JobSnapshot }>> {
   return startExportAction(input)

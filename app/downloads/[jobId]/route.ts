@@ -1,11 +1,16 @@
 /**
- * GET /downloads/:jobId — the CSV of a completed export, to its owner only. Anything else (a bad id,
- * someone else's job, a job that is not completed) is 400 or 404, never a file.
+ * GET /downloads/:jobId — the CSV of a completed export, to its owner only, for
+ * `EXPORT_FILE_TTL_HOURS` (default 24) after it completed. A bad id is 400; someone else's job, no
+ * session or a job that is not completed is 404 (existence is not leaked); the owner's expired file
+ * is 410 Gone and is deleted then. Never a file for anything else.
  */
+import { randomBytes } from 'node:crypto'
 import { z } from 'zod'
 import { ExportResult } from '@/lib/jobs/exports'
-import { webPool } from '@/lib/server/db'
-import { readFile } from '@/lib/server/file-store'
+import { attachmentDisposition } from '@/lib/server/content-disposition'
+import { isDatabaseUnavailable, webPool } from '@/lib/server/db'
+import { exportFileTtlHours } from '@/lib/server/env'
+import { deleteFile, readFile } from '@/lib/server/file-store'
 import { findJobForOwner } from '@/lib/server/job-store'
 import { getViewer } from '@/lib/server/viewer'
 
@@ -15,28 +20,36 @@ function plain(status: number, message: string) {
   return new Response(message, { status, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' } })
 }
 
-/** RFC 6266 Content-Disposition: an ASCII fallback plus the exact UTF-8 name in `filename*`. */
-function attachment(fileName: string): string {
-  const ascii = fileName.replace(/[^\x20-\x7e]|["\\]/g, '_')
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`
-}
-
 export async function GET(_request: Request, ctx: { params: Promise<{ jobId: string }> }) {
   const { jobId } = await ctx.params
   if (!JobId.safeParse(jobId).success) return plain(400, 'Not a valid job id.')
-  const viewer = await getViewer()
-  if (!viewer) return plain(404, 'Not found.')
-  const pool = webPool()
-  const job = await findJobForOwner(pool, jobId, viewer.id)
-  const result = job?.state === 'completed' ? ExportResult.safeParse(job.result) : null
-  if (!result?.success) return plain(404, 'Not found.')
-  return new Response(readFile(pool, jobId), {
-    headers: {
-      'content-type': 'text/csv; charset=utf-8',
-      'content-disposition': attachment(result.data.fileName),
-      'content-length': String(result.data.bytes),
-      'cache-control': 'private, no-store',
-      'x-content-type-options': 'nosniff',
-    },
-  })
+  try {
+    const viewer = await getViewer()
+    if (!viewer) return plain(404, 'Not found.')
+    const pool = webPool()
+    const job = await findJobForOwner(pool, jobId, viewer.id)
+    const result = job?.state === 'completed' ? ExportResult.safeParse(job.result) : null
+    if (!job || !result?.success) return plain(404, 'Not found.')
+    const settledAt = job.settledAt ? Date.parse(job.settledAt) : NaN
+    if (!(settledAt + exportFileTtlHours() * 3_600_000 > Date.now())) {
+      // The job stays completed (its history is kept); only the bytes go.
+      await deleteFile(pool, jobId)
+      return plain(410, 'This download has expired. Start the export again.')
+    }
+    return new Response(readFile(pool, jobId), {
+      headers: {
+        'content-type': 'text/csv; charset=utf-8',
+        'content-disposition': attachmentDisposition(result.data.fileName),
+        'content-length': String(result.data.bytes),
+        'cache-control': 'private, no-store',
+        'x-content-type-options': 'nosniff',
+      },
+    })
+  } catch (err) {
+    // The same rule as Server Actions: a reference to the log, never a stack, SQL or path.
+    if (isDatabaseUnavailable(err)) return plain(503, 'The service is temporarily unavailable. Try again in a moment.')
+    const ref = randomBytes(4).toString('hex')
+    console.error(`[downloads] unexpected error [ref ${ref}]`, err)
+    return plain(500, `Something went wrong on our side (reference ${ref}).`)
+  }
 }

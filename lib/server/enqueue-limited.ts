@@ -1,0 +1,55 @@
+/**
+ * Enqueueing under a per-owner limit of unsettled (queued or running) jobs, race-safe: the count
+ * and the insert happen in one transaction holding a per-owner lock, so concurrent calls (many
+ * tabs, a script) can never end above the limit, on one web process or many.
+ */
+import type pg from 'pg'
+import type { JobSnapshot } from '@/lib/jobs/job'
+import { withTransaction } from './db'
+import { enqueueJob, producerFor } from './enqueue'
+import { countUnsettledForOwner } from './job-store'
+
+/** First key of the two-key advisory lock space this module uses (the second is the owner's). */
+const LOCK_NAMESPACE = 'nbj.enqueue-limit'
+
+export type LimitedEnqueue = { kind: 'enqueued'; job: JobSnapshot } | { kind: 'limited'; limit: number }
+
+// Calls of one owner in this process, chained: each waits for the previous one before it takes a
+// pooled connection. Without it, N concurrent calls would each hold a connection while waiting for
+// the owner's lock, and the holder could starve waiting for one more (pg-boss reads its queue
+// list through the pool the first time it sees a queue).
+const chains = new Map<string, Promise<unknown>>()
+
+function serialised<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const previous = chains.get(key) ?? Promise.resolve()
+  const run = previous.then(fn, fn)
+  const tail = run.catch(() => undefined)
+  chains.set(key, tail)
+  void tail.then(() => {
+    if (chains.get(key) === tail) chains.delete(key)
+  })
+  return run
+}
+
+/**
+ * Creates a queued job owned by `ownerId` (like `enqueueJob`) unless the owner already has `limit`
+ * or more jobs of `queue` queued or running; then answers `{ kind: 'limited' }` and creates nothing.
+ * Locks with `pg_advisory_xact_lock(hashtext(namespace), hashtext(queue:owner))` (released at
+ * commit or rollback), plus in-process chaining per owner. Throws what `enqueueJob` throws.
+ */
+export async function enqueueWithinLimit(
+  pool: pg.Pool,
+  job: { queue: string; ownerId: string; payload: object },
+  limit: number,
+): Promise<LimitedEnqueue> {
+  const key = `${job.queue}:${job.ownerId}`
+  return serialised(key, async () => {
+    // Start the producer before taking a connection for the transaction (its start uses the pool).
+    await producerFor(pool)
+    return withTransaction(pool, async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [LOCK_NAMESPACE, key])
+      if ((await countUnsettledForOwner(tx, job.ownerId, job.queue)) >= limit) return { kind: 'limited', limit } as const
+      return { kind: 'enqueued', job: await enqueueJob(pool, job, { tx }) } as const
+    })
+  })
+}
