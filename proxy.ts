@@ -9,6 +9,13 @@ import { SESSION_TTL_S, signSessionToken, verifySessionToken } from '@/lib/serve
 import { SESSION_COOKIE } from '@/lib/server/viewer'
 
 export async function proxy(request: NextRequest) {
+  // A path that is not valid percent-encoded UTF-8 would reach Next's router and fail there with a
+  // bare 500 (vercel/next.js#92527): answer it as the bad request it is.
+  try {
+    decodeURIComponent(request.nextUrl.pathname)
+  } catch {
+    return new NextResponse('Bad request: the path is not valid percent-encoded UTF-8.', { status: 400, headers: { 'content-type': 'text/plain; charset=utf-8' } })
+  }
   const secret = env().SESSION_SECRET
   const current = request.cookies.get(SESSION_COOKIE)?.value
   if (current && (await verifySessionToken(secret, current))) return NextResponse.next()

@@ -76,11 +76,13 @@ function JobItem({ job }: { job: JobSnapshot }) {
           {isCancellable(job) && (
             <button type="button" className="secondary" onClick={onCancel} disabled={cancelling}>Cancel</button>
           )}
-          {result?.success && (
-            <a className="button" href={result.data.downloadUrl} download={result.data.fileName}>
-              Download <span className="muted">({numbers.format(result.data.rows)} rows)</span>
-            </a>
-          )}
+          {result?.success && (result.data.expiresAt && Date.parse(result.data.expiresAt) <= now
+            ? <span className="muted">Download expired</span>
+            : (
+              <a className="button" href={result.data.downloadUrl} download={result.data.fileName}>
+                Download <span className="muted">({numbers.format(result.data.rows)} rows)</span>
+              </a>
+            ))}
         </span>
       </div>
       {job.state === 'failed' && job.error && (

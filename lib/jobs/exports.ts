@@ -45,5 +45,7 @@ export const ExportResult = z.object({
   rows: z.number().int().nonnegative(),
   bytes: z.number().int().nonnegative(),
   downloadUrl: z.string(),
+  /** When the download stops working (EXPORT_FILE_TTL_HOURS after completion), ISO time. */
+  expiresAt: z.string().optional(),
 })
 export type ExportResult = z.infer<typeof ExportResult>

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto'
 import type { z } from 'zod'
 import { fail, type ActionResult } from '@/lib/jobs/result'
-import { fieldErrors } from './action'
+import { validateInput } from './action'
 import { isDatabaseUnavailable } from './db'
 import { getOperator, type Operator } from './operator'
 
@@ -15,8 +15,8 @@ export function defineOperatorAction<S extends z.ZodType, T>(
 ): (input: unknown) => Promise<ActionResult<T>> {
   return async (input: unknown) => {
     try {
-      const parsed = schema.safeParse(input)
-      if (!parsed.success) return fail('VALIDATION', 'Some fields need attention.', { fields: fieldErrors(parsed.error) })
+      const parsed = validateInput(schema, input)
+      if (!parsed.success) return fail('VALIDATION', 'Some fields need attention.', { fields: parsed.fields })
       const operator = await getOperator()
       if (!operator) return fail('NOT_FOUND', 'Sign in as an operator first.')
       return await body(parsed.data, { operator })

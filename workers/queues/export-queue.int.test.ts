@@ -155,7 +155,10 @@ describe('ExportQueue', () => {
       'SELECT coalesce(sum(octet_length(data)), 0)::int AS bytes FROM app.job_file_parts WHERE job_id = $1', [job.id])
 
     expect(done.progress).toEqual({ current: rows, total: rows, message: `Exported ${rows.toLocaleString('en-US')} rows.` })
-    expect(done.result).toEqual({ fileName: `cities-${job.id.slice(0, 8)}.csv`, rows, bytes: stored!.bytes, downloadUrl: `/downloads/${job.id}` })
+    expect(done.result).toEqual({ fileName: `cities-${job.id.slice(0, 8)}.csv`, rows, bytes: stored!.bytes, downloadUrl: `/downloads/${job.id}`, expiresAt: expect.any(String) })
+    // The link lasts EXPORT_FILE_TTL_HOURS (default 24) from completion.
+    const expiresIn = Date.parse((done.result as { expiresAt: string }).expiresAt) - Date.parse(done.settledAt!)
+    expect(Math.abs(expiresIn - 24 * 3_600_000)).toBeLessThan(60_000)
     expect(done.attempt).toBe(1)
     expect(done.error).toBeNull()
     expect(done.settledAt).not.toBeNull()

@@ -8,7 +8,7 @@ import QueryStream from 'pg-query-stream'
 import { EXPORTS_QUEUE, ExportItem, type ExportResult } from '@/lib/jobs/exports'
 import { CITY_COLUMNS, citiesWhere } from '@/lib/server/cities'
 import { csvStringifier } from '@/lib/server/csv'
-import { exportRowsPerSecond } from '@/lib/server/env'
+import { exportFileTtlHours, exportRowsPerSecond } from '@/lib/server/env'
 import { createFileWriter, deleteFile } from '@/lib/server/file-store'
 import { QueueService, type QueueOptions } from '../queue-service'
 
@@ -53,6 +53,11 @@ export class ExportQueue extends QueueService<ExportItem, ExportResult> {
       // A cursor-backed stream: rows arrive in batches, never the whole result in memory.
       const rows = client.query(new QueryStream(
         `SELECT ${CITY_COLUMNS.join(', ')} FROM app.cities ${where} ORDER BY id`, values, { batchSize: 1_000 }))
+      // pg-cursor's close() never calls back once the cursor's connection has died (a database
+      // restart; brianc/node-postgres#2642), and pipeline() waits for every stream to close: the
+      // export would hang for good. Skip the close then; that connection is discarded below.
+      const closeCursor = rows._destroy.bind(rows)
+      rows._destroy = (err, cb) => (rows.cursor.state === 'error' ? cb(err) : closeCursor(err, cb))
       await pipeline(
         rows,
         async function* countRows(source: AsyncIterable<Record<string, unknown>>) {
@@ -79,6 +84,7 @@ export class ExportQueue extends QueueService<ExportItem, ExportResult> {
     }
     this.reportProgress({ current: written, total: written, message: `Exported ${numberFormat.format(written)} rows.` })
     const fileName = `cities-${jobId.slice(0, 8)}.csv`
-    return { fileName, rows: written, bytes: writer.bytes, downloadUrl: `/downloads/${jobId}` }
+    const expiresAt = new Date(Date.now() + exportFileTtlHours() * 3_600_000).toISOString()
+    return { fileName, rows: written, bytes: writer.bytes, downloadUrl: `/downloads/${jobId}`, expiresAt }
   }
 }
