@@ -97,7 +97,10 @@ export function cleanProgress(raw: JobProgress): JobProgress {
 export class QueueRunner {
   readonly name: string
   readonly options: Required<QueueOptions>
+  /** Jobs whose handler is running: at most `workerCount`. */
   private readonly running = new Map<string, RunningJob>()
+  /** Jobs whose handler returned and whose completion is being written: they hold no slot. */
+  private readonly completing = new Map<string, RunningJob>()
   private readonly timing: RunnerTiming
   private stopping = false
   private wakeUp: (() => void) | null = null
@@ -115,7 +118,7 @@ export class QueueRunner {
 
   /** Ids of the jobs whose handlers run in this process right now. */
   get activeJobIds(): string[] {
-    return [...this.running.keys()]
+    return [...this.running.keys(), ...this.completing.keys()]
   }
 
   /** Starts fetching. Call once, after the queue exists in pg-boss. */
@@ -175,7 +178,7 @@ export class QueueRunner {
   private async allDone(ms: number): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), ms) })
-    const done = Promise.all([...this.running.values()].map((j) => j.done)).then(() => true as const)
+    const done = Promise.all([...this.running.values(), ...this.completing.values()].map((j) => j.done)).then(() => true as const)
     const outcome = await Promise.race([done, timeout])
     clearTimeout(timer)
     return outcome
@@ -262,6 +265,7 @@ export class QueueRunner {
         clearTimeout(entry.writeTimer)
         clearTimeout(entry.emitTimer)
         this.running.delete(job.id)
+        this.completing.delete(job.id)
         this.wake()
       })
   }
@@ -275,6 +279,10 @@ export class QueueRunner {
   private complete(entry: RunningJob, result: unknown): Promise<void> {
     this.currentProgress(entry)
     entry.settling = true
+    // The handler is done: its slot is free now, so the next fetch overlaps this write.
+    this.running.delete(entry.id)
+    this.completing.set(entry.id, entry)
+    this.wake()
     return new Promise<void>((resolve, reject) => {
       this.completions.push({ entry, result, done: (err) => (err ? reject(err) : resolve()) })
       if (!this.flushing) void this.flushCompletions()

@@ -4,9 +4,22 @@
  */
 import type { JobSnapshot } from '@/lib/jobs/job'
 
-/** The newer of two snapshots of the same job (`current` may be missing). */
+/**
+ * The newer of two snapshots of the same job (`current` may be missing): the higher `seq` wins.
+ * One exception keeps progress from stepping back: a progress write the database held up (a
+ * locked row) commits with a fresh `seq` but a value older than events already shown. Within one
+ * running attempt, with the same total, the larger `current` is kept.
+ */
 export function newer(current: JobSnapshot | undefined, incoming: JobSnapshot): JobSnapshot {
-  return current && current.seq >= incoming.seq ? current : incoming
+  if (!current) return incoming
+  if (current.seq >= incoming.seq) return current
+  const shown = current.progress
+  const next = incoming.progress
+  if (incoming.state === 'active' && current.state === 'active' && incoming.attempt === current.attempt
+    && shown && next && shown.total === next.total && next.current < shown.current) {
+    return { ...incoming, progress: shown }
+  }
+  return incoming
 }
 
 /** Upserts `incoming` into a newest-first list, keeping the newer snapshot. Returns a new list. */
