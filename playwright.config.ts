@@ -6,8 +6,9 @@
 import { chromium, defineConfig, devices } from '@playwright/test'
 import { existsSync } from 'node:fs'
 
-const WEB_PORT = 3100
-const REALTIME_PORT = 3101
+// E2E_WEB_PORT / E2E_REALTIME_PORT let two runs share a machine.
+const WEB_PORT = Number(process.env.E2E_WEB_PORT || 3100)
+const REALTIME_PORT = Number(process.env.E2E_REALTIME_PORT || 3101)
 
 // Playwright's own Chromium where installed; otherwise the system one (Debian: apt-get install chromium).
 const bundled = (() => {

@@ -13,7 +13,7 @@ import { expect, test } from './fixtures'
 const SECRET = process.env.SESSION_SECRET ?? 'e2e-only-secret-e2e-only-secret-e2e-only-secret'
 /** Where playwright.config.ts tees the web server's output. */
 const WEB_LOG = process.env.E2E_WEB_LOG ?? '.data/e2e-web.log'
-const WEB = 'http://127.0.0.1:3100'
+const WEB = `http://127.0.0.1:${process.env.E2E_WEB_PORT || 3100}`
 const ISSUER = 'next-background-jobs'
 
 /** The viewer id in a signed token (its `sub`), read without verifying. */
