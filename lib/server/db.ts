@@ -26,6 +26,11 @@ export function createPool(connectionString: string, options: { max?: number; ap
     idleTimeoutMillis: 30_000,
   })
   pool.on('error', (err) => console.warn(`[db] idle client error: ${err.message}`))
+  // The pool stops listening for errors on a client while it is checked out. An error then, with no
+  // query running (PostgreSQL restarting under a held LISTEN connection, as socket.io's postgres
+  // adapter holds one), would be an unhandled 'error' event and end the process. Log it instead:
+  // the holder's next query fails, and the pool discards the client when it is released.
+  pool.on('connect', (client) => client.on('error', (err) => console.warn(`[db] connection error: ${err.message}`)))
   return pool
 }
 

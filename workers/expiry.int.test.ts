@@ -1,0 +1,125 @@
+/**
+ * Expiry (pg-boss `expireInSeconds`): a handler that runs too long is aborted before its attempt
+ * expires, and the retry starts only after that attempt has stopped, so two attempts of one job
+ * never run at once, even with a free slot in the same worker.
+ */
+import { performance } from 'node:perf_hooks'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import { createPool } from '@/lib/server/db'
+import { enqueueJob, stopProducer } from '@/lib/server/enqueue'
+import { watchJobs, type JobWatch } from '@/test/job-watch'
+import { createTestDatabase, type TestDatabase } from '@/test/kit'
+import { createLogger } from './logger'
+import { QueueService, type QueueClass, type QueueOptions } from './queue-service'
+import { startWorker, type Worker } from './worker'
+
+const Item = z.object({ cleanupMs: z.number().int().default(300) })
+type Item = z.infer<typeof Item>
+
+interface Run { jobId: string; attempt: number; startedAt: number; abortedAt?: number; reason?: unknown; endedAt?: number }
+const runs: Run[] = []
+let runningNow = 0
+let mostAtOnce = 0
+
+/**
+ * Attempt 1 works until its signal aborts, then takes `cleanupMs` to wind down (a handler that
+ * stops promptly but not instantly) and throws; later attempts finish at once.
+ */
+abstract class ExpiringQueue extends QueueService<Item, { attempt: number }> {
+  // Two slots: the retry could start beside a still-running first attempt if nothing prevented it.
+  readonly workerCount = 2
+  readonly itemSchema = Item
+
+  async handleItem(item: Item) {
+    const run: Run = { jobId: this.job.jobId, attempt: this.job.attempt, startedAt: performance.now() }
+    runs.push(run)
+    runningNow++
+    mostAtOnce = Math.max(mostAtOnce, runningNow)
+    try {
+      if (this.job.attempt > 1) return { attempt: this.job.attempt }
+      await new Promise<void>((resolve) => this.signal.addEventListener('abort', () => resolve(), { once: true }))
+      run.abortedAt = performance.now()
+      run.reason = this.signal.reason
+      await sleep(item.cleanupMs)
+      this.checkCancelled()
+      return { attempt: this.job.attempt }
+    } finally {
+      runningNow--
+      run.endedAt = performance.now()
+    }
+  }
+}
+
+class ExpiringRetryQueue extends ExpiringQueue {
+  readonly name = 'expiring'
+  readonly options: QueueOptions = { expireInSeconds: 2, retryLimit: 1, retryDelay: 0, retryBackoff: false, heartbeatSeconds: 10 }
+}
+
+class ExpiringFinalQueue extends ExpiringQueue {
+  readonly name = 'expiring-final'
+  readonly options: QueueOptions = { expireInSeconds: 2, retryLimit: 0, heartbeatSeconds: 10 }
+}
+
+let db: TestDatabase
+let worker: Worker
+let pool: pg.Pool
+let watch: JobWatch
+const owner = '99999999-9999-4999-8999-999999999999'
+
+beforeAll(async () => {
+  db = await createTestDatabase()
+  pool = createPool(db.url, { max: 3 })
+  watch = await watchJobs(db.url)
+  worker = await startWorker({
+    databaseUrl: db.url,
+    queues: [ExpiringRetryQueue as QueueClass, ExpiringFinalQueue as QueueClass],
+    secret: 'x'.repeat(32),
+    log: createLogger('test-worker'),
+    realtimePort: null,
+    origins: [],
+  })
+})
+
+afterAll(async () => {
+  await worker?.stop(1000)
+  await watch?.close()
+  await stopProducer(pool)
+  await pool?.end()
+  await db?.drop()
+})
+
+describe('a job that outlives its expireInSeconds', () => {
+  it('is aborted before it expires, shows EXPIRED while waiting for its retry, and the retry never overlaps the first attempt', async () => {
+    const job = await enqueueJob(pool, { queue: 'expiring', ownerId: owner, payload: {} })
+    const done = await watch.next(job.id, (s) => s.state === 'completed' || s.state === 'failed', 15_000)
+    expect(done.snapshot).toMatchObject({ state: 'completed', attempt: 2, maxAttempts: 2, result: { attempt: 2 } })
+
+    const [first, second, ...more] = runs.filter((r) => r.jobId === job.id)
+    expect(more).toEqual([])
+    expect(first!.attempt).toBe(1)
+    expect(second!.attempt).toBe(2)
+    expect(first!.reason).toBe('expired')
+    const abortedAfter = first!.abortedAt! - first!.startedAt
+    console.log(`[expiry] attempt 1 aborted ${abortedAfter.toFixed(0)} ms after it started (expireInSeconds 2); attempt 2 started ${(second!.startedAt - first!.endedAt!).toFixed(0)} ms after attempt 1 ended`)
+    // Before pg-boss would expire it (2 s), so the handler stops before anyone may retry it.
+    expect(abortedAfter).toBeLessThan(2_000)
+    // The two attempts never ran at once, though a second slot was free all along.
+    expect(second!.startedAt).toBeGreaterThanOrEqual(first!.endedAt!)
+    expect(mostAtOnce).toBe(1)
+
+    // Between the attempts the owner saw why: queued for a retry, expired.
+    const between = watch.seen(job.id).map((s) => s.snapshot).find((s) => s.state === 'queued' && s.attempt === 1)
+    expect(between).toMatchObject({ error: { code: 'EXPIRED', message: expect.stringMatching(/longer than its limit of 2 s/) }, retryAt: expect.any(String) })
+    expect((await worker.boss.getJobById('expiring', job.id))?.state).toBe('completed')
+  })
+
+  it('fails as EXPIRED when no retries are left', async () => {
+    const job = await enqueueJob(pool, { queue: 'expiring-final', ownerId: owner, payload: { cleanupMs: 0 } })
+    const done = await watch.next(job.id, (s) => s.state === 'completed' || s.state === 'failed', 15_000)
+    expect(done.snapshot).toMatchObject({ state: 'failed', attempt: 1, error: { code: 'EXPIRED' }, retryAt: null, settledAt: expect.any(String) })
+    expect((await worker.boss.getJobById('expiring-final', job.id))?.state).toBe('failed')
+  })
+})
