@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto'
 import type pg from 'pg'
 import type { Job, PgBoss } from 'pg-boss'
 import { PROGRESS_MESSAGE_MAX, type JobError, type JobProgress, type JobSnapshot } from '@/lib/jobs/job'
-import { withTransaction } from '@/lib/server/db'
+import { isDatabaseUnavailable, withTransaction } from '@/lib/server/db'
 import { completeMany, lockActiveAttempt, markActiveMany, markRetrying, nextSeq, saveProgress, settleJob } from '@/lib/server/job-store'
 import { DEFAULT_QUEUE_OPTIONS, JobFailedError, runWithJobContext, type QueueOptions, type QueueService } from './queue-service'
 import type { Logger } from './logger'
@@ -169,7 +169,26 @@ export class QueueRunner {
       if (!(await this.allDone(ABORT_WAIT_MS))) {
         await Promise.all([...this.running.values()].filter((job) => !job.settling).map((job) =>
           this.failAttempt(job, new Error('handler ignored its abort signal'), 'shutdown')
+            // Released: stop its heartbeat and expiry timer, whatever the abandoned handler does.
+            .then(() => job.timers.forEach(clearTimeout))
             .catch((err) => this.o.log.error(`job ${job.id}: could not be released: ${(err as Error).message}`))))
+      }
+    }
+  }
+
+  /**
+   * Runs a settling write, retrying with backoff (0.5 s doubling to 15 s, about 90 s in all) while
+   * the database is unreachable: a restart must not leave a finished attempt "active" until pg-boss
+   * counts it lost. Other errors, and an outage that outlasts the retries, are thrown.
+   */
+  private async durably(write: () => Promise<void>): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await write()
+      } catch (err) {
+        if (!isDatabaseUnavailable(err) || attempt >= 8) throw err
+        this.o.log.warn(`database unavailable while settling (${(err as Error).message}); retrying`)
+        await new Promise((resolve) => setTimeout(resolve, Math.min(15_000, 500 * 2 ** attempt)))
       }
     }
   }
@@ -295,13 +314,13 @@ export class QueueRunner {
       while (this.completions.length > 0) {
         const batch = this.completions.splice(0, 200)
         try {
-          await withTransaction(this.o.pool, async (client) => {
+          await this.durably(() => withTransaction(this.o.pool, async (client) => {
             const settled = await completeMany(client, batch.map(({ entry, result }) => ({
               id: entry.id, attempt: entry.attempt, result: result ?? null, progress: entry.progress,
             })))
             const attempts = batch.filter(({ entry }) => settled.has(entry.id)).map(({ entry }) => ({ id: entry.id, retryCount: entry.retryCount }))
             if (attempts.length) await this.o.boss.complete(this.name, attempts, null, bossDbOf(client))
-          })
+          }))
           for (const c of batch) c.done()
         } catch (err) {
           for (const c of batch) c.done(err)
@@ -324,9 +343,9 @@ export class QueueRunner {
   ): Promise<void> {
     entry.settling = true
     if (outcome.progress !== undefined) outcome = { ...outcome, progress: this.currentProgress(entry) }
-    await withTransaction(this.o.pool, async (client) => {
+    await this.durably(() => withTransaction(this.o.pool, async (client) => {
       if (await settleJob(client, entry.id, entry.attempt, outcome)) await boss(bossDbOf(client))
-    })
+    }))
   }
 
   private settleCancelled(entry: RunningJob): Promise<void> {
@@ -406,7 +425,7 @@ export class QueueRunner {
     const attemptRef = { id: entry.id, retryCount: entry.retryCount }
     this.currentProgress(entry)
     entry.settling = true
-    await withTransaction(this.o.pool, async (client) => {
+    await this.durably(() => withTransaction(this.o.pool, async (client) => {
       const db = bossDbOf(client)
       // Fenced like every settle: a forced cancel or an earlier release of this attempt wins.
       if (!(await lockActiveAttempt(client, entry.id, entry.attempt))) return
@@ -418,7 +437,7 @@ export class QueueRunner {
       // pg-boss computed the retry's start (retryDelay, retryBackoff with jitter): show it.
       const [retry] = await this.o.boss.findJobs<unknown>(this.name, { id: entry.id, ...db })
       await markRetrying(client, entry.id, entry.attempt, error, retry?.startAfter ?? null)
-    })
+    }))
   }
 
   /**

@@ -48,16 +48,19 @@ export function webPool(): pg.Pool {
  */
 export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect()
+  let failure: unknown
   try {
     await client.query('BEGIN')
     const value = await fn(client)
     await client.query('COMMIT')
     return value
   } catch (err) {
+    failure = err
     await client.query('ROLLBACK').catch(() => undefined)
     throw err
   } finally {
-    client.release()
+    // A connection that failed must not go back to the pool for the next caller.
+    client.release(isDatabaseUnavailable(failure) ? (failure as Error) : undefined)
   }
 }
 
