@@ -10,6 +10,7 @@ import { getTimeline, listJobHistory } from '@/lib/server/history'
 import { requestCancel } from '@/lib/server/job-store'
 import { retryJobAsOperator } from '@/lib/server/operator'
 import { createTestDatabase, startTestWorker, waitForJob, type TestDatabase } from '@/test/kit'
+import { queueCounts, stuckJobs } from '@/lib/server/ops'
 import { runRetention } from './maintenance'
 import { QueueService, type QueueClass } from './queue-service'
 import { DeferredQueue } from './queues/deferred-queue'
@@ -183,6 +184,31 @@ describe('history pages', () => {
     // A forged cursor starts from the newest job instead of failing.
     const forged = await listJobHistory(pool, { ownerId: viewer, filter: { cursor: 'not-a-cursor' }, limit: 1 })
     expect(forged.jobs[0]?.id).toBe(created.at(-1))
+  })
+})
+
+describe('operator view figures', () => {
+  it('counts completed jobs of the last hour per queue and hides internal queues', async () => {
+    const job = await enqueueJob(pool, { queue: 'flaky', ownerId: owner, payload: { key: 'count-me' } })
+    await waitForJob(db.url, job.id, 'failed')
+    const counts = await queueCounts(pool, await producerFor(pool))
+    expect(counts.map((q) => q.name)).toEqual(expect.arrayContaining([EXPORTS_QUEUE, DEFERRED_QUEUE, 'flaky', 'waiter']))
+    expect(counts.some((q) => q.name.startsWith('__'))).toBe(false)
+    const { rows } = await pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM app.jobs WHERE queue = $1 AND state = 'completed' AND settled_at > now() - interval '1 hour'`, [EXPORTS_QUEUE])
+    expect(counts.find((q) => q.name === EXPORTS_QUEUE)?.completedLastHour).toBe(rows[0]!.n)
+  })
+
+  it('lists a running job as stuck once its heartbeat is overdue', async () => {
+    const job = await enqueueJob(pool, { queue: 'waiter', ownerId: owner, payload: {} })
+    await waitForJob(db.url, job.id, 'active')
+    expect((await stuckJobs(pool)).map((j) => j.id)).not.toContain(job.id)
+    // As if its worker had stopped sending heartbeats an hour ago.
+    await pool.query(`UPDATE pgboss.job SET heartbeat_on = now() - interval '1 hour' WHERE id = $1`, [job.id])
+    const stuck = await stuckJobs(pool)
+    expect(stuck.find((j) => j.id === job.id)).toMatchObject({ state: 'active', ownerId: owner })
+    await requestCancel(pool, job.id, owner)
+    await waitForJob(db.url, job.id, 'cancelled')
   })
 })
 

@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest'
+import { describeJob, elapsedMs, formatDuration } from './describe'
+
+describe('describeJob', () => {
+  it('describes exports by their query, without the form labels', () => {
+    expect(describeJob({ queue: 'exports', payload: { nameContains: 'san', country: 'BR', minPopulation: 5000 } })).toBe('Cities · “san” · BR · pop. ≥ 5,000')
+    expect(describeJob({ queue: 'exports', payload: {} })).toBe('Cities · all of them')
+  })
+
+  it('describes the welcome email and unknown deferred actions', () => {
+    expect(describeJob({ queue: 'deferred', payload: { action: 'send_welcome_email', input: { email: 'ada@example.com' } } })).toBe('Welcome email to ada@example.com')
+    expect(describeJob({ queue: 'deferred', payload: { action: 'sync_crm', input: {} } })).toBe('Deferred action sync_crm')
+    expect(describeJob({ queue: 'thumbnails', payload: {} })).toBe('Job on thumbnails')
+  })
+})
+
+describe('durations', () => {
+  it('reads as people write them', () => {
+    expect(formatDuration(850)).toBe('850 ms')
+    expect(formatDuration(12_400)).toBe('12 s')
+    expect(formatDuration(184_000)).toBe('3 min 4 s')
+    expect(formatDuration(7_500_000)).toBe('2 h 5 min')
+  })
+
+  it('counts to the settle time, or to now while running', () => {
+    expect(elapsedMs('2026-11-30T05:00:00Z', '2026-11-30T05:00:02Z')).toBe(2_000)
+    expect(elapsedMs('2026-11-30T05:00:00Z', null, Date.parse('2026-11-30T05:00:05Z'))).toBe(5_000)
+  })
+})
