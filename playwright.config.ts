@@ -23,6 +23,8 @@ const executablePath = process.env.CHROMIUM_PATH || (bundled && existsSync(bundl
 const env = {
   ...(process.env as Record<string, string>),
   NODE_ENV: 'production',
+  // Its own build folder: `npm test` never disturbs a `.next` of `npm run build` or `npm run dev`.
+  NEXT_DIST_DIR: '.next-e2e',
   SESSION_SECRET: process.env.SESSION_SECRET ?? 'e2e-only-secret-e2e-only-secret-e2e-only-secret',
   REALTIME_PORT: String(REALTIME_PORT),
   REALTIME_URL: `http://localhost:${REALTIME_PORT}`,

@@ -6,7 +6,7 @@ import concurrently from 'concurrently'
 import { prepareDatabase } from './database'
 
 const db = await prepareDatabase({ purpose: 'dev', database: 'nbj_dev', setup: true, useGivenDatabase: true })
-const env = { ...process.env, DATABASE_URL: db.url }
+const env = { ...process.env, DATABASE_URL: db.url, NEXT_DIST_DIR: '.next-dev' }
 
 const { result, commands } = concurrently(
   [

@@ -7,9 +7,9 @@ import { useRememberJob } from '@/lib/client/use-jobs'
 type FormState = { error: ActionError | null; values: Record<string, string> }
 
 const FIELDS = [
-  { name: 'nameContains', label: 'Name contains', placeholder: 'san', hint: 'Part of the city name, any case.' },
-  { name: 'country', label: 'Country', placeholder: 'BR', hint: 'Two-letter code (ISO 3166-1), empty for all.' },
-  { name: 'minPopulation', label: 'Minimum population', placeholder: '5000', hint: 'Inclusive, empty for no minimum.', inputMode: 'numeric' as const },
+  { name: 'nameContains', label: 'Name contains', placeholder: 'e.g. san', hint: 'Part of the city name, any case.' },
+  { name: 'country', label: 'Country', placeholder: 'e.g. BR', hint: 'Two-letter code (ISO 3166-1), empty for all.' },
+  { name: 'minPopulation', label: 'Minimum population', placeholder: 'e.g. 5000', hint: 'Inclusive, empty for no minimum.', inputMode: 'numeric' as const },
 ]
 
 /** The export form. Field errors from the action show next to their fields. */

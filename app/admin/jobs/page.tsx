@@ -1,4 +1,5 @@
-import { notFound, redirect } from 'next/navigation'
+import { redirect } from 'next/navigation'
+import { connection } from 'next/server'
 import { webPool } from '@/lib/server/db'
 import { producerFor } from '@/lib/server/enqueue'
 import { HistoryFilter, listJobHistory } from '@/lib/server/history'
@@ -13,8 +14,8 @@ import { OperatorJobActions } from '../_components/job-actions'
 
 /** The operator view: every viewer's jobs, live; queue counts; stuck jobs; cancel and retry. */
 export default async function OperatorJobsPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
-  if (!operatorViewEnabled()) notFound()
-  if (!(await getOperator())) redirect('/admin/login')
+  await connection()
+  if (!operatorViewEnabled() || !(await getOperator())) redirect('/admin/login')
   const params = await searchParams
   const filter = HistoryFilter.safeParse(Object.fromEntries(Object.entries(params).filter(([, v]) => typeof v === 'string' && v !== '')))
   const pool = webPool()

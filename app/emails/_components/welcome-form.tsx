@@ -4,7 +4,7 @@ import { useActionState } from 'react'
 import { sendWelcome } from '@/app/emails/actions'
 import type { ActionError } from '@/lib/jobs/result'
 
-type State = { error: ActionError | null; sent: string | null }
+type State = { error: ActionError | null; sent: 'new' | 'again' | null }
 
 /** Sends a welcome email through a deferred action; the page lists what was sent. */
 export function WelcomeForm() {
@@ -13,7 +13,8 @@ export function WelcomeForm() {
     const result = await sendWelcome({ email: String(data.get('email') ?? '') })
     if (!result.ok) return { error: result.error, sent: null }
     router.refresh()
-    return { error: null, sent: result.value.job.id }
+    // The idempotency key returns the first job for an address already welcomed.
+    return { error: null, sent: result.value.job.state === 'queued' && result.value.job.attempt === 0 ? 'new' : 'again' }
   }, { error: null, sent: null })
   const fieldError = state.error?.fields?.email?.join(' ')
   return (
@@ -25,7 +26,9 @@ export function WelcomeForm() {
       </div>
       <button type="submit" disabled={pending}>{pending ? 'Queuing…' : 'Send welcome email'}</button>
       <p aria-live="polite" className="form-note">
-        {state.sent ? 'Queued. The worker sends it in the background.' : state.error && !state.error.fields ? state.error.message : ''}
+        {state.sent === 'new' ? 'Queued. The worker sends it in the background.'
+          : state.sent === 'again' ? 'This address was already welcomed: nothing new was sent.'
+            : state.error && !state.error.fields ? state.error.message : ''}
       </p>
     </form>
   )

@@ -55,7 +55,7 @@ export default async function JobPage({ params }: { params: Promise<{ jobId: str
           <dt>State</dt><dd><span className={`state state-${stateLabel(job).toLowerCase()}`}>{stateLabel(job)}</span></dd>
           <dt>Queue</dt><dd>{job.queue}</dd>
           <dt>Attempt</dt><dd>{job.attempt} of {job.maxAttempts}</dd>
-          <dt>Created</dt><dd><time dateTime={job.createdAt}>{job.createdAt}</time></dd>
+          <dt>Created</dt><dd><time dateTime={job.createdAt}>{new Date(job.createdAt).toISOString().slice(0, 19).replace('T', ' ')} UTC</time></dd>
           {job.startedAt && <><dt>Duration</dt><dd>{formatDuration(elapsedMs(job.startedAt, job.settledAt))}</dd></>}
           {job.progress && <><dt>Progress</dt><dd>{numbers.format(job.progress.current)} of {numbers.format(job.progress.total)} · {job.progress.message}</dd></>}
           {rate && <><dt>Rate</dt><dd>{numbers.format(Math.round(rate.perSecond))} per second, about {formatDuration(rate.etaSeconds * 1000)} left</dd></>}
