@@ -31,7 +31,8 @@ export function JobList({ jobs }: { jobs: JobSnapshot[] }) {
   )
 }
 
-function JobItem({ job }: { job: JobSnapshot }) {
+/** One job as a card: state, progress bar, message, Cancel and Download. */
+export function JobItem({ job }: { job: JobSnapshot }) {
   const remember = useRememberJob()
   const [cancelError, setCancelError] = useState<string | null>(null)
   const [cancelling, setCancelling] = useState(false)

@@ -9,6 +9,7 @@ import { getTimeline, progressRate, type TimelineEvent } from '@/lib/server/hist
 import { findJob, findJobForOwner } from '@/lib/server/job-store'
 import { getOperator } from '@/lib/server/operator'
 import { getViewer } from '@/lib/server/viewer'
+import { JobItem } from '@/app/_components/job-list'
 import { LiveRefresh } from '../_components/live-refresh'
 
 const numbers = new Intl.NumberFormat('en-US')
@@ -50,6 +51,7 @@ export default async function JobPage({ params }: { params: Promise<{ jobId: str
       <LiveRefresh jobId={jobId} operator={operator !== null} />
       <p><Link href="/jobs">← Job history</Link></p>
       <h1>{describeJob(job)}</h1>
+      <ul className="jobs" aria-label="This job"><JobItem job={job} /></ul>
       <section className="card" aria-label="Summary">
         <dl className="facts">
           <dt>State</dt><dd><span className={`state state-${stateLabel(job).toLowerCase()}`}>{stateLabel(job)}</span></dd>
