@@ -4,10 +4,9 @@ import { z } from 'zod'
 import { createPool } from '@/lib/server/db'
 import { enqueueJob, stopProducer } from '@/lib/server/enqueue'
 import { findJob, requestCancel } from '@/lib/server/job-store'
-import { createTestDatabase, waitForJob, type TestDatabase } from '@/test/kit'
-import { createLogger } from './logger'
+import { createTestDatabase, waitForJob, type TestDatabase, startTestWorker } from '@/test/kit'
 import { QueueService, type QueueClass } from './queue-service'
-import { startWorker, type Worker } from './worker'
+import type { Worker } from './worker'
 
 /**
  * One job at a time, so a job enqueued behind a held one is certainly still queued.
@@ -46,14 +45,7 @@ const stranger = '44444444-4444-4444-8444-444444444444'
 beforeAll(async () => {
   db = await createTestDatabase()
   pool = createPool(db.url, { max: 3 })
-  worker = await startWorker({
-    databaseUrl: db.url,
-    queues: [SingleQueue as QueueClass],
-    secret: 'x'.repeat(32),
-    log: createLogger('test-worker'),
-    realtimePort: null,
-    origins: [],
-  })
+  worker = await startTestWorker(db, [SingleQueue as QueueClass])
 })
 
 afterAll(async () => {

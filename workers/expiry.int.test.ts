@@ -11,10 +11,9 @@ import { z } from 'zod'
 import { createPool } from '@/lib/server/db'
 import { enqueueJob, stopProducer } from '@/lib/server/enqueue'
 import { watchJobs, type JobWatch } from '@/test/job-watch'
-import { createTestDatabase, type TestDatabase } from '@/test/kit'
-import { createLogger } from './logger'
+import { createTestDatabase, type TestDatabase, startTestWorker } from '@/test/kit'
 import { QueueService, type QueueClass, type QueueOptions } from './queue-service'
-import { startWorker, type Worker } from './worker'
+import type { Worker } from './worker'
 
 const Item = z.object({ cleanupMs: z.number().int().default(300) })
 type Item = z.infer<typeof Item>
@@ -73,14 +72,7 @@ beforeAll(async () => {
   db = await createTestDatabase()
   pool = createPool(db.url, { max: 3 })
   watch = await watchJobs(db.url)
-  worker = await startWorker({
-    databaseUrl: db.url,
-    queues: [ExpiringRetryQueue as QueueClass, ExpiringFinalQueue as QueueClass],
-    secret: 'x'.repeat(32),
-    log: createLogger('test-worker'),
-    realtimePort: null,
-    origins: [],
-  })
+  worker = await startTestWorker(db, [ExpiringRetryQueue as QueueClass, ExpiringFinalQueue as QueueClass])
 })
 
 afterAll(async () => {

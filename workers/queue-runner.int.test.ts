@@ -4,10 +4,9 @@ import { z } from 'zod'
 import { createPool } from '@/lib/server/db'
 import { enqueueJob, stopProducer } from '@/lib/server/enqueue'
 import { requestCancel } from '@/lib/server/job-store'
-import { createTestDatabase, waitForJob, type TestDatabase } from '@/test/kit'
-import { createLogger } from './logger'
+import { createTestDatabase, waitForJob, type TestDatabase, startTestWorker } from '@/test/kit'
 import { QueueService, type QueueClass } from './queue-service'
-import { startWorker, type Worker } from './worker'
+import type { Worker } from './worker'
 
 /** A queue whose handler does what the item says, so each test scripts its own job. */
 const Step = z.object({ mode: z.enum(['complete', 'fail', 'throw', 'wait-cancel']), steps: z.number().int().default(3), gate: z.string().optional() })
@@ -55,14 +54,7 @@ const owner = '11111111-1111-4111-8111-111111111111'
 beforeAll(async () => {
   db = await createTestDatabase()
   pool = createPool(db.url, { max: 2 })
-  worker = await startWorker({
-    databaseUrl: db.url,
-    queues: [ScriptedQueue as QueueClass],
-    secret: 'x'.repeat(32),
-    log: createLogger('test-worker'),
-    realtimePort: null,
-    origins: [],
-  })
+  worker = await startTestWorker(db, [ScriptedQueue as QueueClass])
 })
 
 afterAll(async () => {

@@ -8,10 +8,9 @@ import { createPool } from '@/lib/server/db'
 import { enqueueJob, stopProducer } from '@/lib/server/enqueue'
 import { readFile } from '@/lib/server/file-store'
 import { requestCancel } from '@/lib/server/job-store'
-import { createTestDatabase, waitForJob, type TestDatabase } from '@/test/kit'
-import { createLogger } from '../logger'
+import { createTestDatabase, waitForJob, type TestDatabase, startTestWorker } from '@/test/kit'
 import type { QueueClass } from '../queue-service'
-import { startWorker, type Worker } from '../worker'
+import type { Worker } from '../worker'
 import { ExportQueue } from './export-queue'
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf])
@@ -26,17 +25,9 @@ const owner = '22222222-2222-4222-8222-222222222222'
 beforeAll(async () => {
   db = await createTestDatabase()
   pool = createPool(db.url, { max: 3 })
-  worker = await startWorker({
-    databaseUrl: db.url,
-    queues: [ExportQueue as QueueClass],
-    secret: 'x'.repeat(32),
-    log: createLogger('test-worker'),
-    realtimePort: null,
-    origins: [],
-    // Write progress to app.jobs often, so the cancel test can see a running export's progress
-    // well before an all-cities export (1-2 s) finishes. Everything else runs as in production.
-    timing: { progressWriteMs: 50 },
-  })
+  // Write progress to app.jobs often, so the cancel test can see a running export's progress
+  // well before an all-cities export (1-2 s) finishes. Everything else runs as in production.
+  worker = await startTestWorker(db, [ExportQueue as QueueClass], { timing: { progressWriteMs: 50 } })
 })
 
 afterAll(async () => {
