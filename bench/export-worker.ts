@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto'
 import { ExportQueue } from '@/workers/queues/export-queue'
 import type { QueueClass } from '@/workers/queue-service'
 import { startWorker } from '@/workers/worker'
+import { PER_ROW_EXPORTS_QUEUE } from './queues'
 
 /** Parent to child. */
 export type ExportWorkerRequest = { type: 'reset-peak' } | { type: 'read-rss' } | { type: 'stop' }
@@ -33,9 +34,15 @@ const mb = (bytes: number) => bytes / (1024 * 1024)
 
 // Warnings and errors only: the bench prints its own progress.
 const log = { info: () => undefined, warn: (m: string) => console.warn(`[export-worker] ${m}`), error: (m: string) => console.error(`[export-worker] ${m}`) }
+/** The same export, reporting progress (and checking for cancellation) on every row. */
+class PerRowExportQueue extends ExportQueue {
+  readonly name = PER_ROW_EXPORTS_QUEUE
+  protected readonly progressEveryRows = 1
+}
+
 const worker = await startWorker({
   databaseUrl: url,
-  queues: [ExportQueue as QueueClass],
+  queues: [ExportQueue as QueueClass, PerRowExportQueue as QueueClass],
   secret: randomBytes(32).toString('hex'),
   log,
   realtimePort: null,

@@ -15,6 +15,7 @@ import { SETTLED_STATES } from '@/lib/jobs/job'
 import { CITY_COLUMNS, citiesWhere } from '@/lib/server/cities'
 import { enqueueJob } from '@/lib/server/enqueue'
 import type { ExportWorkerReply, ExportWorkerRequest } from './export-worker'
+import { PER_ROW_EXPORTS_QUEUE } from './queues'
 import type { JobWatcher } from './job-watcher'
 import { compared, figure, type ScenarioResult } from './report'
 
@@ -91,9 +92,9 @@ async function countCities(pool: pg.Pool): Promise<number> {
 }
 
 /** Rows per second of one export job, from enqueue to completed; checks every row was written. */
-async function timeExport(o: ExportOptions, expectedRows: number): Promise<{ rowsPerS: number; seconds: number; bytes: number }> {
+async function timeExport(o: ExportOptions, expectedRows: number, queue: string = EXPORTS_QUEUE): Promise<{ rowsPerS: number; seconds: number; bytes: number }> {
   const started = performance.now()
-  const job = await enqueueJob(o.pool, { queue: EXPORTS_QUEUE, ownerId: randomUUID(), payload: {} })
+  const job = await enqueueJob(o.pool, { queue, ownerId: randomUUID(), payload: {} })
   const done = await o.watcher.waitFor(job.id, SETTLED_STATES, EXPORT_TIMEOUT_MS)
   const seconds = (performance.now() - started) / 1000
   if (done.state !== 'completed') throw new Error(`export ${job.id} ended ${done.state}: ${done.error?.message ?? ''}`)
@@ -146,6 +147,13 @@ export async function exportScenario(o: ExportOptions): Promise<ScenarioResult> 
     const cities = await countCities(o.pool)
     const ours = await timeExport(o, cities)
     const copy = await timeCopy(o.pool, cities)
+    // The same export reporting progress on every row vs every 2,000 rows: best of 3 each, alternating.
+    const chunked: number[] = []
+    const perRow: number[] = []
+    for (let i = 0; i < 3; i++) {
+      chunked.push((await timeExport(o, cities)).seconds)
+      perRow.push((await timeExport(o, cities, PER_ROW_EXPORTS_QUEUE)).seconds)
+    }
 
     await growCities(o.pool, o.largeCopies)
     const largeRows = await countCities(o.pool)
@@ -160,10 +168,12 @@ export async function exportScenario(o: ExportOptions): Promise<ScenarioResult> 
         compared('export.rows_per_s', ours.rowsPerS, 'rows/s', 'COPY TO STDOUT', copy.rowsPerS),
         compared('export.rows_per_s.large', oursLarge.rowsPerS, 'rows/s', 'COPY TO STDOUT', copyLarge.rowsPerS),
         figure('export.peak_rss_mb', after.peakMb, 'MB'),
+        compared('progress.overhead.export', Math.min(...perRow) * 1000, 'ms', 'progress every 2,000 rows', Math.min(...chunked) * 1000),
       ],
       notes: [
         describe('export, ExportQueue (enqueue to completed, file stored in app.job_file_parts)', cities, ours),
         describe('export, COPY TO STDOUT WITH CSV through pg-copy-streams', cities, copy),
+        `progress overhead on the real export (all cities, best of 3): ${(Math.min(...perRow) * 1000).toFixed(0)} ms reporting every row vs ${(Math.min(...chunked) * 1000).toFixed(0)} ms every 2,000 rows`,
         describe(`export large (cities x ${o.largeCopies}), ExportQueue`, largeRows, oursLarge),
         describe(`export large (cities x ${o.largeCopies}), COPY`, largeRows, copyLarge),
         `export: RSS of the worker process (a forked child running only ExportQueue, sampled every 50 ms): ${o.largeCopies === 10 ? '' : 'on the reduced quick dataset, '}` +

@@ -109,3 +109,6 @@ class OverheadQueue extends QueueService<OverheadItem, OverheadResult> {
 
 /** Every bench queue, for `startWorker({ queues })`. */
 export const BENCH_QUEUES: QueueClass[] = [NoopQueue, ProbeQueue, OverheadQueue] as QueueClass[]
+
+/** Queue of the per-row reporting variant of ExportQueue (bench/export-worker.ts, `progress.overhead.export`). */
+export const PER_ROW_EXPORTS_QUEUE = 'exports_per_row'

@@ -12,16 +12,16 @@ import { exportFileTtlHours, exportRowsPerSecond } from '@/lib/server/env'
 import { createFileWriter, deleteFile } from '@/lib/server/file-store'
 import { QueueService, type QueueOptions } from '../queue-service'
 
-/** Rows between two progress reports and cancellation checks. */
-const CHUNK_ROWS = 2_000
-
 const numberFormat = new Intl.NumberFormat('en-US')
 
 export class ExportQueue extends QueueService<ExportItem, ExportResult> {
-  readonly name = EXPORTS_QUEUE
+  readonly name: string = EXPORTS_QUEUE
   readonly workerCount = 2
   readonly itemSchema = ExportItem
   readonly options: QueueOptions = { retryLimit: 2, retryDelay: 5, retryBackoff: true, expireInSeconds: 15 * 60 }
+
+  /** Rows between two progress reports and cancellation checks. Default 2,000. */
+  protected readonly progressEveryRows: number = 2_000
 
   /** Row-rate cap from EXPORT_ROWS_PER_SECOND (none by default). */
   private readonly rowsPerSecond = exportRowsPerSecond()
@@ -40,14 +40,15 @@ export class ExportQueue extends QueueService<ExportItem, ExportResult> {
     let written = 0
     let failed = false
     const startedAt = Date.now()
-    const { rowsPerSecond, signal } = this
-    const onChunk = async () => {
-      this.reportProgress({ current: written, total, message: `Writing ${numberFormat.format(written)} of ${numberFormat.format(total)} rows...` })
+    const { rowsPerSecond, signal, progressEveryRows } = this
+    const totalText = numberFormat.format(total)
+    /** Reports and checks for cancellation; returns a promise only when the row-rate cap says wait. */
+    const onChunk = (): Promise<void> | undefined => {
+      this.reportProgress({ current: written, total, message: `Writing ${numberFormat.format(written)} of ${totalText} rows...` })
       this.checkCancelled()
-      if (rowsPerSecond) {
-        const ahead = (written / rowsPerSecond) * 1000 - (Date.now() - startedAt)
-        if (ahead > 0) await sleep(ahead, undefined, { signal }).catch(() => this.checkCancelled())
-      }
+      if (!rowsPerSecond) return undefined
+      const ahead = (written / rowsPerSecond) * 1000 - (Date.now() - startedAt)
+      return ahead > 0 ? sleep(ahead, undefined, { signal }).catch(() => this.checkCancelled()) : undefined
     }
     try {
       // A cursor-backed stream: rows arrive in batches, never the whole result in memory.
@@ -64,7 +65,10 @@ export class ExportQueue extends QueueService<ExportItem, ExportResult> {
           for await (const row of source) {
             yield row
             written++
-            if (written % CHUNK_ROWS === 0) await onChunk()
+            if (written % progressEveryRows === 0) {
+              const wait = onChunk()
+              if (wait) await wait
+            }
           }
         },
         csvStringifier([...CITY_COLUMNS]),
