@@ -13,7 +13,7 @@ import type { Job, PgBoss } from 'pg-boss'
 import { PROGRESS_MESSAGE_MAX, type JobError, type JobProgress, type JobSnapshot } from '@/lib/jobs/job'
 import { isDatabaseUnavailable, withTransaction } from '@/lib/server/db'
 import { completeMany, lockActiveAttempt, markActiveMany, markRetrying, nextSeq, saveProgress, settleJob } from '@/lib/server/job-store'
-import { DEFAULT_QUEUE_OPTIONS, JobFailedError, runWithJobContext, type QueueOptions, type QueueService } from './queue-service'
+import { DEFAULT_QUEUE_OPTIONS, JobFailedError, type ProgressReport, runWithJobContext, type QueueOptions, type QueueService } from './queue-service'
 import type { Logger } from './logger'
 
 /** Timing knobs of a runner, in milliseconds. */
@@ -45,8 +45,8 @@ interface RunningJob {
   snapshot: JobSnapshot
   ownerId: string
   /** The last report as the handler gave it, and its cleaned form (`progress`). */
-  latest: JobProgress | null
-  cleanedFrom: JobProgress | null
+  latest: ProgressReport | null
+  cleanedFrom: ProgressReport | null
   progress: JobProgress | null
   lastWriteAt: number
   lastEmitAt: number
@@ -79,11 +79,19 @@ function bossDbOf(client: pg.PoolClient) {
 }
 
 /**
- * A progress report made safe to store and show: whole non-negative numbers, and a message that
+ * A progress report made safe to store and show: the message function (if any) called, whole
+ * non-negative numbers, and a message that
  * jsonb can hold (no NUL, no lone surrogates) cut on purpose at `PROGRESS_MESSAGE_MAX` characters.
  */
-export function cleanProgress(raw: JobProgress): JobProgress {
-  const clean = String(raw.message).replaceAll('\u0000', '').toWellFormed()
+export function cleanProgress(raw: ProgressReport): JobProgress {
+  let text: string
+  try {
+    text = typeof raw.message === 'function' ? raw.message({ current: raw.current, total: raw.total }) : raw.message
+  } catch {
+    // A message function runs in a timer, outside the handler: its error must not end the process.
+    text = ''
+  }
+  const clean = String(text).replaceAll('\u0000', '').toWellFormed()
   // A cut between the two halves of a surrogate pair (an emoji) drops the half left behind,
   // instead of turning it into U+FFFD.
   const message = clean.length > PROGRESS_MESSAGE_MAX ? `${clean.slice(0, PROGRESS_MESSAGE_MAX - 1).replace(/[\uD800-\uDBFF]$/, '')}…` : clean
@@ -445,7 +453,7 @@ export class QueueRunner {
    * `progressWriteMs`. Cheap enough to call per row: it keeps the latest report as given and
    * does the cleaning (`cleanProgress`) only when a timer fires or the attempt settles.
    */
-  private onProgress(entry: RunningJob, raw: JobProgress): void {
+  private onProgress(entry: RunningJob, raw: ProgressReport): void {
     entry.latest = raw
     if (entry.emitTimer && entry.writeTimer) return
     const now = Date.now()

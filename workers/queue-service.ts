@@ -5,7 +5,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import type pg from 'pg'
 import type { z } from 'zod'
-import type { JobProgress } from '@/lib/jobs/job'
 
 /**
  * Per-queue options, passed to pg-boss `createQueue` by the worker (the worker owns them:
@@ -43,6 +42,18 @@ export const DEFAULT_QUEUE_OPTIONS: Required<QueueOptions> = {
   cancelGraceSeconds: 30,
 }
 
+/**
+ * A progress report as a handler gives it: `current` of `total` units and a message, either text
+ * or a function of the report. A function is called only when the report is about to be written
+ * or sent (about ten times a second at most), so reporting on every row stays cheap even when
+ * the message formats numbers.
+ */
+export interface ProgressReport {
+  current: number
+  total: number
+  message: string | ((report: { current: number; total: number }) => string)
+}
+
 /** What a queue's handler can use besides its item. */
 export interface QueueDeps {
   /** The worker's connection pool. */
@@ -57,7 +68,7 @@ export interface JobContext {
   readonly attempt: number
   /** Aborted when the owner cancels the job or the worker shuts down. */
   readonly signal: AbortSignal
-  reportProgress(progress: JobProgress): void
+  reportProgress(progress: ProgressReport): void
 }
 
 /** Thrown by `checkCancelled()`; the runner settles the job as cancelled. */
@@ -123,7 +134,7 @@ export abstract class QueueService<Item, Result> {
    * writes are coalesced (about one a second) and realtime events bounded (about ten a second);
    * the last report is always delivered.
    */
-  protected reportProgress(progress: JobProgress): void {
+  protected reportProgress(progress: ProgressReport): void {
     this.job.reportProgress(progress)
   }
 

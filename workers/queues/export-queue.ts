@@ -42,9 +42,11 @@ export class ExportQueue extends QueueService<ExportItem, ExportResult> {
     const startedAt = Date.now()
     const { rowsPerSecond, signal, progressEveryRows } = this
     const totalText = numberFormat.format(total)
+    // Formatted only when the report is written or sent, not on every call.
+    const writing = ({ current }: { current: number }) => `Writing ${numberFormat.format(current)} of ${totalText} rows...`
     /** Reports and checks for cancellation; returns a promise only when the row-rate cap says wait. */
     const onChunk = (): Promise<void> | undefined => {
-      this.reportProgress({ current: written, total, message: `Writing ${numberFormat.format(written)} of ${totalText} rows...` })
+      this.reportProgress({ current: written, total, message: writing })
       this.checkCancelled()
       if (!rowsPerSecond) return undefined
       const ahead = (written / rowsPerSecond) * 1000 - (Date.now() - startedAt)
