@@ -7,32 +7,67 @@ import nextTs from 'eslint-config-next/typescript'
 export default defineConfig([
   ...nextVitals,
   ...nextTs,
-  globalIgnores(['.next/**', '.next-dev/**', '.next-e2e/**', '.data/**', 'node_modules/**', 'next-env.d.ts', 'test-results/**', 'playwright-report/**']),
+  globalIgnores([
+    '.next/**',
+    '.next-dev/**',
+    '.next-e2e/**',
+    '.data/**',
+    'node_modules/**',
+    'next-env.d.ts',
+    'test-results/**',
+    'playwright-report/**',
+  ]),
   {
     // The web tier only produces jobs: it never imports the worker tier.
     files: ['app/**', 'lib/**', 'proxy.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['@/workers/*', '**/workers/*'], message: 'The web tier never imports workers/: share contracts through lib/jobs.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@/workers/*', '**/workers/*'],
+              message: 'The web tier never imports workers/: share contracts through lib/jobs.',
+            },
+          ],
+        },
+      ],
     },
   },
   {
     // Client code must never pull in secrets, pg or pg-boss.
     files: ['lib/client/**', 'app/**/_components/**', 'app/providers.tsx'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [
-        { group: ['@/lib/server/*', '**/lib/server/*'], message: 'lib/server touches secrets and Postgres: client code must not import it.' },
-        { group: ['@/workers/*', '**/workers/*'], message: 'The web tier never imports workers/.' },
-        { group: ['pg', 'pg-boss'], message: 'Database clients are server-only.' },
-      ] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@/lib/server/*', '**/lib/server/*'],
+              message: 'lib/server touches secrets and Postgres: client code must not import it.',
+            },
+            { group: ['@/workers/*', '**/workers/*'], message: 'The web tier never imports workers/.' },
+            { group: ['pg', 'pg-boss'], message: 'Database clients are server-only.' },
+          ],
+        },
+      ],
     },
   },
   {
     // The worker is a plain Node process: no Next.js, no app routes.
     files: ['workers/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [
-        { group: ['next', 'next/*', '@/app/*', '**/app/*'], message: 'workers/ never imports next or app/: share contracts through lib/jobs.' },
-      ] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['next', 'next/*', '@/app/*', '**/app/*'],
+              message: 'workers/ never imports next or app/: share contracts through lib/jobs.',
+            },
+          ],
+        },
+      ],
     },
   },
 ])

@@ -14,7 +14,10 @@ export async function proxy(request: NextRequest) {
   try {
     decodeURIComponent(request.nextUrl.pathname)
   } catch {
-    return new NextResponse('Bad request: the path is not valid percent-encoded UTF-8.', { status: 400, headers: { 'content-type': 'text/plain; charset=utf-8' } })
+    return new NextResponse('Bad request: the path is not valid percent-encoded UTF-8.', {
+      status: 400,
+      headers: { 'content-type': 'text/plain; charset=utf-8' },
+    })
   }
   const secret = env().SESSION_SECRET
   const current = request.cookies.get(SESSION_COOKIE)?.value

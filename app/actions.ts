@@ -24,9 +24,16 @@ const startExportAction = defineAction(ExportItem, async (item, { viewer }) => {
   const limit = env().EXPORT_LIMIT_PER_VIEWER
   try {
     // Counted and enqueued under a per-viewer lock: concurrent calls never exceed the limit.
-    const outcome = await enqueueWithinLimit(webPool(), { queue: EXPORTS_QUEUE, ownerId: viewer.id, payload: item }, limit)
+    const outcome = await enqueueWithinLimit(
+      webPool(),
+      { queue: EXPORTS_QUEUE, ownerId: viewer.id, payload: item },
+      limit,
+    )
     if (outcome.kind === 'limited') {
-      return fail('LIMITED', `You already have ${limit} exports queued or running. Wait for one to finish or cancel one.`)
+      return fail(
+        'LIMITED',
+        `You already have ${limit} exports queued or running. Wait for one to finish or cancel one.`,
+      )
     }
     return ok({ job: outcome.job })
   } catch (err) {
@@ -51,9 +58,12 @@ const cancelJobAction = defineAction(JobRef, async ({ jobId }, { viewer }) => {
     case 'cancelling':
       return ok({ job: outcome.job })
     case 'not_cancellable':
-      return fail('NOT_CANCELLABLE', outcome.job.cancelRequested && outcome.job.state === 'active'
-        ? 'This job is already being cancelled.'
-        : 'This job has already finished.')
+      return fail(
+        'NOT_CANCELLABLE',
+        outcome.job.cancelRequested && outcome.job.state === 'active'
+          ? 'This job is already being cancelled.'
+          : 'This job has already finished.',
+      )
     case 'not_found':
       return fail('NOT_FOUND', 'No such job.')
   }
@@ -78,7 +88,8 @@ export async function jobStatus(input: unknown): Promise<ActionResult<{ job: Job
 }
 
 const listJobsAction = defineAction(z.strictObject({}), async (_input, { viewer }) =>
-  ok({ jobs: await listJobsForOwner(webPool(), viewer.id) }))
+  ok({ jobs: await listJobsForOwner(webPool(), viewer.id) }),
+)
 
 /** The viewer's 50 most recent jobs, newest first: `{ jobs }`. */
 export async function listJobs(input: unknown = {}): Promise<ActionResult<{ jobs: JobSnapshot[] }>> {

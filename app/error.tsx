@@ -5,7 +5,9 @@ export default function ErrorPage({ error, reset }: { error: Error & { digest?: 
     <main className="page">
       <h1>Something went wrong</h1>
       <p role="alert">The page could not be shown{error.digest ? ` (reference ${error.digest})` : ''}.</p>
-      <button type="button" onClick={reset}>Try again</button>
+      <button type="button" onClick={reset}>
+        Try again
+      </button>
     </main>
   )
 }

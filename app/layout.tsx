@@ -17,7 +17,9 @@ export default function RootLayout({ children }: { children: ReactNode }) {
           <Link href="/">Exports</Link>
           <Link href="/jobs">Job history</Link>
           <Link href="/emails">Emails</Link>
-          <Link href="/admin/jobs" className="nav-end">Operators</Link>
+          <Link href="/admin/jobs" className="nav-end">
+            Operators
+          </Link>
         </nav>
         <Providers>{children}</Providers>
       </body>

@@ -22,7 +22,11 @@ export default async function HomePage() {
         <h1>Background jobs</h1>
         <p className="lede">Export world cities as CSV. Exports run in the worker; progress arrives live.</p>
       </header>
-      {unavailable && <p role="alert" className="notice">The database is not reachable right now. Jobs will show again when it is back.</p>}
+      {unavailable && (
+        <p role="alert" className="notice">
+          The database is not reachable right now. Jobs will show again when it is back.
+        </p>
+      )}
       <Dashboard initialJobs={jobs} />
     </main>
   )

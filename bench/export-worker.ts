@@ -28,12 +28,17 @@ export interface MemoryAtPeak {
 const SAMPLE_MS = 50
 
 const url = process.env.BENCH_DATABASE_URL
-if (!url || !process.send) throw new Error('bench/export-worker.ts is started by bench/export.ts (fork with BENCH_DATABASE_URL)')
+if (!url || !process.send)
+  throw new Error('bench/export-worker.ts is started by bench/export.ts (fork with BENCH_DATABASE_URL)')
 const send = (reply: ExportWorkerReply) => process.send!(reply)
 const mb = (bytes: number) => bytes / (1024 * 1024)
 
 // Warnings and errors only: the bench prints its own progress.
-const log = { info: () => undefined, warn: (m: string) => console.warn(`[export-worker] ${m}`), error: (m: string) => console.error(`[export-worker] ${m}`) }
+const log = {
+  info: () => undefined,
+  warn: (m: string) => console.warn(`[export-worker] ${m}`),
+  error: (m: string) => console.error(`[export-worker] ${m}`),
+}
 /** The same export, reporting progress (and checking for cancellation) on every row. */
 class PerRowExportQueue extends ExportQueue {
   readonly name = PER_ROW_EXPORTS_QUEUE

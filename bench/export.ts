@@ -34,7 +34,10 @@ const COPY_ID_STRIDE = 100_000_000
 
 /** The child worker process and its request/reply channel (one request at a time). */
 class ExportWorkerProcess {
-  private constructor(private readonly child: ChildProcess, readonly idleRssMb: number) {}
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly idleRssMb: number,
+  ) {}
 
   static async start(url: string): Promise<ExportWorkerProcess> {
     const entry = fileURLToPath(new URL('./export-worker.ts', import.meta.url))
@@ -92,7 +95,11 @@ async function countCities(pool: pg.Pool): Promise<number> {
 }
 
 /** Rows per second of one export job, from enqueue to completed; checks every row was written. */
-async function timeExport(o: ExportOptions, expectedRows: number, queue: string = EXPORTS_QUEUE): Promise<{ rowsPerS: number; seconds: number; bytes: number }> {
+async function timeExport(
+  o: ExportOptions,
+  expectedRows: number,
+  queue: string = EXPORTS_QUEUE,
+): Promise<{ rowsPerS: number; seconds: number; bytes: number }> {
   const started = performance.now()
   const job = await enqueueJob(o.pool, { queue, ownerId: randomUUID(), payload: {} })
   const done = await o.watcher.waitFor(job.id, SETTLED_STATES, EXPORT_TIMEOUT_MS)
@@ -129,7 +136,8 @@ async function growCities(pool: pg.Pool, copies: number): Promise<void> {
     `INSERT INTO app.cities (id, name, country, admin_code, population, latitude, longitude)
      SELECT c.id + k * $2::int, c.name, c.country, c.admin_code, c.population, c.latitude, c.longitude
      FROM app.cities c CROSS JOIN generate_series(1, $1::int) AS k`,
-    [copies - 1, COPY_ID_STRIDE])
+    [copies - 1, COPY_ID_STRIDE],
+  )
   await pool.query('ANALYZE app.cities')
 }
 
@@ -168,7 +176,13 @@ export async function exportScenario(o: ExportOptions): Promise<ScenarioResult> 
         compared('export.rows_per_s', ours.rowsPerS, 'rows/s', 'COPY TO STDOUT', copy.rowsPerS),
         compared('export.rows_per_s.large', oursLarge.rowsPerS, 'rows/s', 'COPY TO STDOUT', copyLarge.rowsPerS),
         figure('export.peak_rss_mb', after.peakMb, 'MB'),
-        compared('progress.overhead.export', Math.min(...perRow) * 1000, 'ms', 'progress every 2,000 rows', Math.min(...chunked) * 1000),
+        compared(
+          'progress.overhead.export',
+          Math.min(...perRow) * 1000,
+          'ms',
+          'progress every 2,000 rows',
+          Math.min(...chunked) * 1000,
+        ),
       ],
       notes: [
         describe('export, ExportQueue (enqueue to completed, file stored in app.job_file_parts)', cities, ours),

@@ -59,7 +59,9 @@ export class JobWatcher {
   private async read(id: string): Promise<void> {
     try {
       const { rows } = await this.client.query<{ snapshot: unknown }>(
-        'SELECT app.job_snapshot(j) AS snapshot FROM app.jobs j WHERE j.id = $1', [id])
+        'SELECT app.job_snapshot(j) AS snapshot FROM app.jobs j WHERE j.id = $1',
+        [id],
+      )
       const waiter = this.waiters.get(id)
       if (!waiter || !rows[0]) return
       const snapshot = JobSnapshot.parse(rows[0].snapshot)

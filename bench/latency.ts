@@ -26,14 +26,18 @@ const JOB_TIMEOUT_MS = 15_000
 /** A promise with its resolve exposed, for handing a moment from a handler to the bench. */
 function deferred<T>(): { promise: Promise<T>; resolve(value: T): void } {
   let resolve!: (value: T) => void
-  const promise = new Promise<T>((r) => { resolve = r })
+  const promise = new Promise<T>((r) => {
+    resolve = r
+  })
   return { promise, resolve }
 }
 
 /** Rejects after `ms` with `what` in the message, so a lost event cannot hang the bench. */
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms) })
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms)
+  })
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
 }
 
@@ -98,12 +102,23 @@ interface Client {
 }
 
 async function connectClients(port: number, token: string, count: number): Promise<Client[]> {
-  return Promise.all(Array.from({ length: count }, () => new Promise<Client>((resolve, reject) => {
-    // forceNew: one connection each, as ten browser tabs would have.
-    const socket = connectSocket(`http://127.0.0.1:${port}`, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true })
-    socket.once('connect', () => resolve({ socket, seen: new Set(), latest: new Map(), outOfOrder: 0 }))
-    socket.once('connect_error', (err) => reject(new Error(`socket did not connect: ${err.message}`)))
-  })))
+  return Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<Client>((resolve, reject) => {
+          // forceNew: one connection each, as ten browser tabs would have.
+          const socket = connectSocket(`http://127.0.0.1:${port}`, {
+            auth: { token },
+            transports: ['websocket'],
+            reconnection: false,
+            forceNew: true,
+          })
+          socket.once('connect', () => resolve({ socket, seen: new Set(), latest: new Map(), outOfOrder: 0 }))
+          socket.once('connect_error', (err) => reject(new Error(`socket did not connect: ${err.message}`)))
+        }),
+    ),
+  )
 }
 
 /**
@@ -111,14 +126,16 @@ async function connectClients(port: number, token: string, count: number): Promi
  * after a quiet period (so the throttle does not hold them back), then a burst whose last report
  * must arrive with the final state.
  */
-export async function progressScenario(o: LatencyOptions & {
-  port: number
-  secret: string
-  jobs: number
-  reportsPerJob: number
-  burst: number
-  clients: number
-}): Promise<ScenarioResult> {
+export async function progressScenario(
+  o: LatencyOptions & {
+    port: number
+    secret: string
+    jobs: number
+    reportsPerJob: number
+    burst: number
+    clients: number
+  },
+): Promise<ScenarioResult> {
   const owner = randomUUID()
   const clients = await connectClients(o.port, await signRealtimeToken(o.secret, owner), o.clients)
   const samples: number[] = []
@@ -161,7 +178,11 @@ export async function progressScenario(o: LatencyOptions & {
     for (let j = 0; j < o.jobs; j++) {
       for (const client of clients) client.seen.clear()
       const job = await enqueueJob(o.pool, { queue: PROBE_QUEUE, ownerId: owner, payload: {} })
-      const done = await o.watcher.waitFor(job.id, SETTLED_STATES, JOB_TIMEOUT_MS + o.reportsPerJob * (QUIET_MS + DELIVERY_TIMEOUT_MS))
+      const done = await o.watcher.waitFor(
+        job.id,
+        SETTLED_STATES,
+        JOB_TIMEOUT_MS + o.reportsPerJob * (QUIET_MS + DELIVERY_TIMEOUT_MS),
+      )
       if (done.state !== 'completed') throw new Error(`progress probe ${job.id} ended ${done.state}`)
       // The final state travels by NOTIFY after the commit: give it a moment to reach every socket.
       const isFinal = (c: Client) => {
@@ -182,9 +203,15 @@ export async function progressScenario(o: LatencyOptions & {
     `progress: ${o.jobs} job(s) x ${o.reportsPerJob} timed reports x ${clients.length} sockets; ${spread(samples)}`,
     `progress: final state with the last of ${o.burst} burst reports reached ${delivered} of ${sent} socket-jobs; ${outOfOrder} event(s) arrived out of seq order (ignored, as the client does)`,
   ]
-  if (lost) notes.push(`progress: ${lost} timed report deliveries did not arrive within ${DELIVERY_TIMEOUT_MS} ms (excluded from percentiles)`)
+  if (lost)
+    notes.push(
+      `progress: ${lost} timed report deliveries did not arrive within ${DELIVERY_TIMEOUT_MS} ms (excluded from percentiles)`,
+    )
   return {
-    measurements: [...latencyFigures('latency.progress', samples), figure('progress.delivered', delivered / sent, 'ratio')],
+    measurements: [
+      ...latencyFigures('latency.progress', samples),
+      figure('progress.delivered', delivered / sent, 'ratio'),
+    ],
     notes,
   }
 }
@@ -195,7 +222,9 @@ export async function cancelScenario(o: LatencyOptions & { samples: number }): P
   let started = deferred<string>()
   let aborted = deferred<number | null>()
   setProbe(async ({ jobId, signal }) => {
-    const abortedAt = new Promise<number>((resolve) => signal.addEventListener('abort', () => resolve(performance.now()), { once: true }))
+    const abortedAt = new Promise<number>((resolve) =>
+      signal.addEventListener('abort', () => resolve(performance.now()), { once: true }),
+    )
     started.resolve(jobId)
     const at = await Promise.race([abortedAt, sleep(JOB_TIMEOUT_MS / 2).then(() => null)])
     aborted.resolve(at)
@@ -211,7 +240,8 @@ export async function cancelScenario(o: LatencyOptions & { samples: number }): P
       started = deferred<string>()
       aborted = deferred<number | null>()
       const job = await enqueueJob(o.pool, { queue: PROBE_QUEUE, ownerId: owner, payload: {} })
-      if ((await within(started.promise, JOB_TIMEOUT_MS, 'cancel probe start')) !== job.id) throw new Error('cancel probe ran another job')
+      if ((await within(started.promise, JOB_TIMEOUT_MS, 'cancel probe start')) !== job.id)
+        throw new Error('cancel probe ran another job')
       const calledAt = performance.now()
       const outcome = await requestCancel(o.pool, job.id, owner)
       const requested = performance.now()
@@ -233,7 +263,9 @@ export async function cancelScenario(o: LatencyOptions & { samples: number }): P
   }
   const notes = [`cancel: ${spread(samples)}`]
   if (early) notes.push(`cancel: ${early} abort(s) fired before requestCancel's promise resolved (counted as 0 ms)`)
-  notes.push(`cancel: measured from the requestCancel call instead: p50 ${percentile(fromCall, 0.5).toFixed(2)} ms, p99 ${percentile(fromCall, 0.99).toFixed(2)} ms`)
+  notes.push(
+    `cancel: measured from the requestCancel call instead: p50 ${percentile(fromCall, 0.5).toFixed(2)} ms, p99 ${percentile(fromCall, 0.99).toFixed(2)} ms`,
+  )
   if (missed) notes.push(`cancel: ${missed} job(s) were never aborted (excluded)`)
   return { measurements: latencyFigures('latency.cancel', samples), notes }
 }
@@ -271,6 +303,8 @@ export async function overheadScenario(o: LatencyOptions & { rows: number; repea
       compared('progress.overhead', withReports, 'ms', 'never reporting', without),
       figure('progress.report_ns', ((withReports - without) * 1e6) / o.rows, 'ns/call'),
     ],
-    notes: [`progress overhead: ${o.rows.toLocaleString('en-US')} rows (format one CSV line each), median of ${o.repeats}: ${withReports.toFixed(1)} ms reporting every row vs ${without.toFixed(1)} ms never reporting`],
+    notes: [
+      `progress overhead: ${o.rows.toLocaleString('en-US')} rows (format one CSV line each), median of ${o.repeats}: ${withReports.toFixed(1)} ms reporting every row vs ${without.toFixed(1)} ms never reporting`,
+    ],
   }
 }

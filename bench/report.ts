@@ -54,7 +54,13 @@ export function figure(name: string, value: number, unit: string): Measurement {
 }
 
 /** A figure next to the same quantity measured on `baseline` in the same run. */
-export function compared(name: string, value: number, unit: string, baseline: string, baselineValue: number): Measurement {
+export function compared(
+  name: string,
+  value: number,
+  unit: string,
+  baseline: string,
+  baselineValue: number,
+): Measurement {
   return { name, value, unit, baseline, baselineValue, ratio: baselineValue > 0 ? value / baselineValue : null }
 }
 
@@ -95,16 +101,25 @@ export function formatTable(measurements: readonly Measurement[]): string {
   const header = ['name', 'value', 'unit', 'baseline', 'baseline value', 'ratio', 'target', 'met?']
   const rows = measurements.map((m) => {
     const target = checkTarget(m)
-    return [m.name, formatNumber(m.value), m.unit, m.baseline ?? '-', formatNumber(m.baselineValue),
-      m.ratio === null ? '-' : m.ratio.toFixed(2), target.text, target.met]
+    return [
+      m.name,
+      formatNumber(m.value),
+      m.unit,
+      m.baseline ?? '-',
+      formatNumber(m.baselineValue),
+      m.ratio === null ? '-' : m.ratio.toFixed(2),
+      target.text,
+      target.met,
+    ]
   })
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
   // Numbers read best right-aligned; text left-aligned.
   const numeric = new Set([1, 4, 5])
-  const line = (cells: string[]) => cells
-    .map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
-    .join('  ')
-    .trimEnd()
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd()
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n')
 }
 

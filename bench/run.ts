@@ -52,7 +52,11 @@ const USAGE = `Usage: npm run bench [-- --quick] [-- --json FILE]
 function parseCommandLine(): { quick: boolean; json: string } {
   try {
     const { values } = parseArgs({
-      options: { quick: { type: 'boolean', default: false }, json: { type: 'string', default: 'bench/results.json' }, help: { type: 'boolean', default: false } },
+      options: {
+        quick: { type: 'boolean', default: false },
+        json: { type: 'string', default: 'bench/results.json' },
+        help: { type: 'boolean', default: false },
+      },
       strict: true,
     })
     if (values.help) {
@@ -105,20 +109,31 @@ async function main(): Promise<number> {
     // Idle during the throughput runs: its handler skips notifications nobody waits for.
     const watcher = await JobWatcher.open(db.url)
     try {
-      const worker = await startWorker({ databaseUrl: db.url, queues: BENCH_QUEUES, secret, log: quietLog, realtimePort: 0, origins: [] })
+      const worker = await startWorker({
+        databaseUrl: db.url,
+        queues: BENCH_QUEUES,
+        secret,
+        log: quietLog,
+        realtimePort: 0,
+        origins: [],
+      })
       try {
         await step('throughput (template, graphile-worker, pg-boss)', () =>
-          throughputScenario({ url: db.url, pool, ...mode.throughput }))
+          throughputScenario({ url: db.url, pool, ...mode.throughput }),
+        )
         await step('dispatch latency', () => dispatchScenario({ pool, watcher, samples: mode.dispatchSamples }))
         await step('progress latency', () =>
-          progressScenario({ pool, watcher, port: worker.realtime.port!, secret, ...mode.progress }))
+          progressScenario({ pool, watcher, port: worker.realtime.port!, secret, ...mode.progress }),
+        )
         await step('cancel latency', () => cancelScenario({ pool, watcher, samples: mode.cancelSamples }))
         await step('progress overhead', () => overheadScenario({ pool, watcher, ...mode.overhead }))
       } finally {
         await worker.stop(2_000)
       }
       // The export runs in a worker process of its own, so the worker above is already stopped.
-      await step('export (ExportQueue vs COPY)', () => exportScenario({ url: db.url, pool, watcher, largeCopies: mode.exportCopies }))
+      await step('export (ExportQueue vs COPY)', () =>
+        exportScenario({ url: db.url, pool, watcher, largeCopies: mode.exportCopies }),
+      )
     } finally {
       await watcher.close()
     }

@@ -76,7 +76,10 @@ function rate(o: Outcome): number {
 }
 
 function describe(label: string, runs: Outcome[], jobs: number): string {
-  const each = runs.map((o) => `${Math.round(rate(o)).toLocaleString('en-US')} jobs/s${o.timedOut ? ` (${o.completed.toLocaleString('en-US')} of ${jobs.toLocaleString('en-US')} done at the deadline)` : ''}`)
+  const each = runs.map(
+    (o) =>
+      `${Math.round(rate(o)).toLocaleString('en-US')} jobs/s${o.timedOut ? ` (${o.completed.toLocaleString('en-US')} of ${jobs.toLocaleString('en-US')} done at the deadline)` : ''}`,
+  )
   return `${label}: ${each.join(', ')}`
 }
 
@@ -90,8 +93,13 @@ export async function enqueueBatch(pool: pg.Pool, queue: string, ownerId: string
   await withTransaction(pool, async (db) => {
     await db.query(
       `INSERT INTO app.jobs (id, queue, owner_id, payload) SELECT id, $2, $3, '{}'::jsonb FROM unnest($1::uuid[]) AS t(id)`,
-      [ids, queue, ownerId])
-    await boss.insert(queue, ids.map((id) => ({ id, data: {} })), { db: { executeSql: (text, values) => db.query(text, values) } })
+      [ids, queue, ownerId],
+    )
+    await boss.insert(
+      queue,
+      ids.map((id) => ({ id, data: {} })),
+      { db: { executeSql: (text, values) => db.query(text, values) } },
+    )
   })
 }
 
@@ -100,29 +108,59 @@ function template(pool: pg.Pool): System {
   const owner = randomUUID()
   return {
     enqueue: (count) => enqueueBatch(pool, NOOP_QUEUE, owner, count),
-    remaining: async () => (await pool.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM app.jobs WHERE queue = $1 AND state IN ('queued', 'active')`, [NOOP_QUEUE])).rows[0]!.n,
-    completed: async () => (await pool.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM app.jobs WHERE owner_id = $1 AND state = 'completed'`, [owner])).rows[0]!.n,
+    remaining: async () =>
+      (
+        await pool.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM app.jobs WHERE queue = $1 AND state IN ('queued', 'active')`,
+          [NOOP_QUEUE],
+        )
+      ).rows[0]!.n,
+    completed: async () =>
+      (
+        await pool.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM app.jobs WHERE owner_id = $1 AND state = 'completed'`,
+          [owner],
+        )
+      ).rows[0]!.n,
   }
 }
 
 async function withPgBoss<T>(url: string, fn: (system: System) => Promise<T>): Promise<T> {
   const queue = 'bench_pgboss_noop'
   // Its own instance on the same schema, with LISTEN/NOTIFY on as the template has it.
-  const boss = new PgBoss({ connectionString: url, schema: PGBOSS_SCHEMA, useListenNotify: true, application_name: 'nbj-bench-pgboss', max: 10 })
+  const boss = new PgBoss({
+    connectionString: url,
+    schema: PGBOSS_SCHEMA,
+    useListenNotify: true,
+    application_name: 'nbj-bench-pgboss',
+    max: 10,
+  })
   boss.on('error', (err) => console.warn(`[bench pg-boss] ${(err as Error).message}`))
   await boss.start()
   try {
     await boss.createQueue(queue, { notify: true })
     // The shortest polling pg-boss allows (0.5 s, also as the backstop while NOTIFY is on, which
     // defaults to 30 s): the most favourable setting for it at one job per fetch.
-    await boss.work(queue, { localConcurrency: CONCURRENCY, batchSize: 1, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 0.5 }, async () => undefined)
-    const count = async (states: string) => (await boss.getDb().executeSql(
-      `SELECT count(*)::int AS n FROM ${PGBOSS_SCHEMA}.job WHERE name = $1 AND state::text = ANY($2::text[])`,
-      [queue, states.split(',')])).rows[0].n as number
+    await boss.work(
+      queue,
+      { localConcurrency: CONCURRENCY, batchSize: 1, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 0.5 },
+      async () => undefined,
+    )
+    const count = async (states: string) =>
+      (
+        await boss
+          .getDb()
+          .executeSql(
+            `SELECT count(*)::int AS n FROM ${PGBOSS_SCHEMA}.job WHERE name = $1 AND state::text = ANY($2::text[])`,
+            [queue, states.split(',')],
+          )
+      ).rows[0].n as number
     return await fn({
-      enqueue: async (n) => void (await boss.insert(queue, Array.from({ length: n }, () => ({ data: {} })))),
+      enqueue: async (n) =>
+        void (await boss.insert(
+          queue,
+          Array.from({ length: n }, () => ({ data: {} })),
+        )),
       remaining: () => count('created,retry,active'),
       completed: () => count('completed'),
     })
@@ -151,8 +189,12 @@ async function withGraphile<T>(url: string, fn: (system: System) => Promise<T>):
     // graphile-worker deletes a job when it completes (its events fire before that commits), so
     // completed = added - still in the table; a no-op job cannot fail.
     let added = 0
-    const remaining = async () => (await utils.withPgClient((client) =>
-      client.query<{ n: number }>('SELECT count(*)::int AS n FROM graphile_worker._private_jobs'))).rows[0]!.n
+    const remaining = async () =>
+      (
+        await utils.withPgClient((client) =>
+          client.query<{ n: number }>('SELECT count(*)::int AS n FROM graphile_worker._private_jobs'),
+        )
+      ).rows[0]!.n
     try {
       return await fn({
         enqueue: async (n) => {
@@ -192,7 +234,10 @@ export async function throughputScenario(o: ThroughputOptions): Promise<Scenario
   const ours: Outcome[] = []
   const graphile: Outcome[] = []
   await withGraphile(o.url, async (graphileSystem) => {
-    const contenders = [{ system: template(o.pool), runs: ours }, { system: graphileSystem, runs: graphile }]
+    const contenders = [
+      { system: template(o.pool), runs: ours },
+      { system: graphileSystem, runs: graphile },
+    ]
     for (const { system } of contenders) await drive(system, o.warmup, o.batch, Math.min(o.deadlineMs, 5_000))
     for (let round = 0; round < o.rounds; round++) {
       for (const { system, runs } of round % 2 === 0 ? contenders : [...contenders].reverse()) {
@@ -216,7 +261,11 @@ export async function throughputScenario(o: ThroughputOptions): Promise<Scenario
     notes: [
       describe('throughput, template (QueueRunner, workerCount 10, shipped timing), per round', ours, o.jobs),
       describe('throughput, graphile-worker 0.18 (concurrency 10, default options), per round', graphile, o.jobs),
-      describe('throughput, pg-boss work() (localConcurrency 10, batchSize 1, notify on, polling every 0.5 s)', [pgboss], o.jobs),
+      describe(
+        'throughput, pg-boss work() (localConcurrency 10, batchSize 1, notify on, polling every 0.5 s)',
+        [pgboss],
+        o.jobs,
+      ),
       `throughput: ${o.jobs.toLocaleString('en-US')} jobs per run, enqueued in batches of ${o.batch} (one transaction each), after ${o.warmup} untimed warm-up jobs; ` +
         `VACUUM and CHECKPOINT before each timed run; the best of ${o.rounds} alternating rounds counts`,
     ],

@@ -7,9 +7,14 @@ test.beforeEach(async ({ page }) => {
   await expect(page.getByRole('status')).toHaveText('Live')
 })
 
-test('I export Brazilian cities named like "san", watch it complete and download exactly the matching rows', async ({ page, startExport, sql }) => {
+test('I export Brazilian cities named like "san", watch it complete and download exactly the matching rows', async ({
+  page,
+  startExport,
+  sql,
+}) => {
   const counted = await sql<{ n: number }>(
-    `SELECT count(*)::int AS n FROM app.cities WHERE strpos(lower(name), 'san') > 0 AND country = 'BR' AND population >= 5000`)
+    `SELECT count(*)::int AS n FROM app.cities WHERE strpos(lower(name), 'san') > 0 AND country = 'BR' AND population >= 5000`,
+  )
   const expected = counted[0]!.n
   expect(expected).toBeGreaterThan(0)
 
@@ -20,16 +25,25 @@ test('I export Brazilian cities named like "san", watch it complete and download
   await expect(bar).toHaveAttribute('aria-valuemax', String(expected))
   await expect(job.getByRole('button', { name: 'Cancel' })).toHaveCount(0)
 
-  const [download] = await Promise.all([page.waitForEvent('download'), job.getByRole('link', { name: /Download/ }).click()])
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    job.getByRole('link', { name: /Download/ }).click(),
+  ])
   expect(download.suggestedFilename()).toMatch(/^cities-[0-9a-f]{8}\.csv$/)
   const text = await readFile(await download.path(), 'utf8')
   expect(text.charCodeAt(0)).toBe(0xfeff)
   const rows = parse(text, { bom: true, columns: true }) as Record<string, string>[]
   expect(rows).toHaveLength(expected)
-  expect(rows.every((r) => r.country === 'BR' && r.name!.toLowerCase().includes('san') && Number(r.population) >= 5000)).toBe(true)
+  expect(
+    rows.every((r) => r.country === 'BR' && r.name!.toLowerCase().includes('san') && Number(r.population) >= 5000),
+  ).toBe(true)
 })
 
-test('I watch an export of every city make progress, cancel it, and it ends Cancelled with nothing to download', async ({ page, startExport, sql }) => {
+test('I watch an export of every city make progress, cancel it, and it ends Cancelled with nothing to download', async ({
+  page,
+  startExport,
+  sql,
+}) => {
   const job = await startExport({})
   const jobId = await job.getAttribute('data-job-id')
   const bar = job.getByRole('progressbar', { name: 'Export progress' })
@@ -58,7 +72,9 @@ test('my jobs are listed newest first and are still there after a reload', async
   await expect(newer.getByText('Completed', { exact: true })).toBeVisible()
 
   await page.reload()
-  const ids = await page.locator('li[data-job-id]').evaluateAll((items) => items.map((li) => li.getAttribute('data-job-id')))
+  const ids = await page
+    .locator('li[data-job-id]')
+    .evaluateAll((items) => items.map((li) => li.getAttribute('data-job-id')))
   expect(ids.indexOf(newerId)).toBeLessThan(ids.indexOf(olderId))
   expect(ids.indexOf(newerId)).toBeGreaterThanOrEqual(0)
 })
@@ -74,7 +90,11 @@ test('a form mistake is shown next to its field and starts no job', async ({ pag
   await expect(page.locator('li[data-job-id]')).toHaveCount(count)
 })
 
-test('another person (another browser) sees none of my jobs and cannot download my file', async ({ page, startExport, browser }) => {
+test('another person (another browser) sees none of my jobs and cannot download my file', async ({
+  page,
+  startExport,
+  browser,
+}) => {
   const job = await startExport({ country: 'IS' })
   const jobId = await job.getAttribute('data-job-id')
   await expect(job.getByText('Completed', { exact: true })).toBeVisible()

@@ -52,7 +52,9 @@ export interface ExportQuery {
 }
 
 async function startExport(page: Page, query: ExportQuery): Promise<Locator> {
-  const before = await page.locator('li[data-job-id]').evaluateAll((items) => items.map((li) => li.getAttribute('data-job-id')))
+  const before = await page
+    .locator('li[data-job-id]')
+    .evaluateAll((items) => items.map((li) => li.getAttribute('data-job-id')))
   await page.getByLabel('Name contains').fill(query.nameContains ?? '')
   await page.getByLabel('Country').fill(query.country ?? '')
   await page.getByLabel('Minimum population').fill(query.minPopulation ?? '')

@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import { expect, expectJobState, test } from './fixtures'
 
-test('I find my finished export in Job history, and its page tells what happened when', async ({ page, jobEvents, startExport }) => {
+test('I find my finished export in Job history, and its page tells what happened when', async ({
+  page,
+  jobEvents,
+  startExport,
+}) => {
   await page.goto('/')
   await expect(page.getByRole('status')).toHaveText('Live')
   const job = await startExport({ country: 'AD' })
@@ -64,7 +68,11 @@ test('a welcome email is queued at once, sent by the worker, and sent only once 
   await expect(page.getByText('Enter an email address, like ada@example.com.')).toBeVisible()
 })
 
-test('an operator cancels someone\'s running export, and its owner sees who did', async ({ page, browser, startExport }) => {
+test("an operator cancels someone's running export, and its owner sees who did", async ({
+  page,
+  browser,
+  startExport,
+}) => {
   await page.goto('/')
   await expect(page.getByRole('status')).toHaveText('Live')
   const job = await startExport({})
@@ -81,7 +89,9 @@ test('an operator cancels someone\'s running export, and its owner sees who did'
   await operator.getByLabel('Operator password').fill('e2e-operator-password')
   await operator.getByRole('button', { name: 'Sign in' }).click()
   await expect(operator).toHaveURL(/\/admin\/jobs$/)
-  await expect(operator.getByRole('region', { name: 'Queue exports' }).or(operator.getByLabel('Queue exports'))).toBeVisible()
+  await expect(
+    operator.getByRole('region', { name: 'Queue exports' }).or(operator.getByLabel('Queue exports')),
+  ).toBeVisible()
 
   const row = operator.locator(`section[aria-labelledby="all-heading"] tr[data-job-id="${jobId}"]`)
   await expect(row).toHaveAttribute('data-state', 'active')

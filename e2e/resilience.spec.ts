@@ -18,7 +18,11 @@ const CUT_MS = 10_000
 /** How soon after the network returns the tab must show the truth. */
 const CATCH_UP_MS = 2_000
 
-interface BarSample { value: number | null; state: string | null; at: number }
+interface BarSample {
+  value: number | null
+  state: string | null
+  at: number
+}
 type BarWindow = Window & { __bars?: Record<string, BarSample[]> }
 
 /**
@@ -39,7 +43,12 @@ async function recordBars(page: Page): Promise<void> {
         if (!last || last.value !== next.value || last.state !== next.state) list.push(next)
       }
     }
-    new MutationObserver(sample).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['aria-valuenow', 'data-state'] })
+    new MutationObserver(sample).observe(document.body, {
+      subtree: true,
+      childList: true,
+      attributes: true,
+      attributeFilter: ['aria-valuenow', 'data-state'],
+    })
     sample()
   })
 }
@@ -58,12 +67,15 @@ async function networkSwitch(page: Page, context: BrowserContext): Promise<Netwo
   let down = false
   const open = new Set<{ page: WebSocketRoute; server: WebSocketRoute }>()
   // While the network is down new connections are not routed: they meet the offline browser and fail.
-  await page.routeWebSocket((url) => !down && url.pathname.startsWith('/socket.io/'), (ws) => {
-    const server = ws.connectToServer()
-    ws.onMessage((message) => server.send(message))
-    server.onMessage((message) => ws.send(message))
-    open.add({ page: ws, server })
-  })
+  await page.routeWebSocket(
+    (url) => !down && url.pathname.startsWith('/socket.io/'),
+    (ws) => {
+      const server = ws.connectToServer()
+      ws.onMessage((message) => server.send(message))
+      server.onMessage((message) => ws.send(message))
+      open.add({ page: ws, server })
+    },
+  )
   return {
     async cut() {
       down = true
@@ -103,7 +115,12 @@ async function openDashboard(page: Page): Promise<void> {
   await recordBars(page)
 }
 
-test('after a 10 s network cut in the middle of my exports, my tab shows their true state within 2 s of the network returning', async ({ page, context, startExport, sql }) => {
+test('after a 10 s network cut in the middle of my exports, my tab shows their true state within 2 s of the network returning', async ({
+  page,
+  context,
+  startExport,
+  sql,
+}) => {
   const network = await networkSwitch(page, context)
   await openDashboard(page)
   // Four exports: two run at once, two wait. During the cut the first two finish and the
@@ -122,7 +139,9 @@ test('after a 10 s network cut in the middle of my exports, my tab shows their t
   const staleBefore = await Promise.all(ids.map((id) => shown(page, id)))
 
   const truth = await sql<{ id: string; state: string; current: number | null }>(
-    `SELECT id, state, (progress->>'current')::int AS current FROM app.jobs WHERE id = ANY($1::uuid[])`, [ids])
+    `SELECT id, state, (progress->>'current')::int AS current FROM app.jobs WHERE id = ANY($1::uuid[])`,
+    [ids],
+  )
   await network.restore()
   const onlineAt = Date.now()
   // Something really changed during the cut, so catching up is not trivially true.
@@ -130,21 +149,36 @@ test('after a 10 s network cut in the middle of my exports, my tab shows their t
 
   const caughtUp: number[] = []
   for (const t of truth) {
-    await expect.poll(async () => {
-      const now = await shown(page, t.id)
-      if (RANK[now.state ?? '']! > RANK[t.state]!) return true
-      return now.state === t.state && (t.state !== 'active' || (now.value ?? -1) >= (t.current ?? 0))
-    }, { timeout: Math.max(100, CATCH_UP_MS - (Date.now() - onlineAt)), intervals: [50] }).toBe(true)
+    await expect
+      .poll(
+        async () => {
+          const now = await shown(page, t.id)
+          if (RANK[now.state ?? '']! > RANK[t.state]!) return true
+          return now.state === t.state && (t.state !== 'active' || (now.value ?? -1) >= (t.current ?? 0))
+        },
+        { timeout: Math.max(100, CATCH_UP_MS - (Date.now() - onlineAt)), intervals: [50] },
+      )
+      .toBe(true)
     caughtUp.push(Date.now() - onlineAt)
   }
-  console.log(`[resilience] states at reconnect: ${truth.map((t) => `${t.state}${t.current !== null ? `@${t.current}` : ''}`).join(', ')}; tab caught up ${Math.max(...caughtUp)} ms after the network returned`)
+  console.log(
+    `[resilience] states at reconnect: ${truth.map((t) => `${t.state}${t.current !== null ? `@${t.current}` : ''}`).join(', ')}; tab caught up ${Math.max(...caughtUp)} ms after the network returned`,
+  )
   await expect(page.getByRole('status')).toHaveText('Live')
 
-  for (const id of ids) await expect(page.locator(`li[data-job-id="${id}"]`)).toHaveAttribute('data-state', 'completed', { timeout: 30_000 })
+  for (const id of ids)
+    await expect(page.locator(`li[data-job-id="${id}"]`)).toHaveAttribute('data-state', 'completed', {
+      timeout: 30_000,
+    })
   for (const id of ids) expectNeverBackwards(await barHistory(page, id))
 })
 
-test('an export that completes during a 10 s network cut shows Completed with a working Download within 2 s of the network returning', async ({ page, context, startExport, sql }) => {
+test('an export that completes during a 10 s network cut shows Completed with a working Download within 2 s of the network returning', async ({
+  page,
+  context,
+  startExport,
+  sql,
+}) => {
   const network = await networkSwitch(page, context)
   await openDashboard(page)
   const item = await startExport({})
@@ -156,7 +190,11 @@ test('an export that completes during a 10 s network cut shows Completed with a 
   const cutAt = Date.now()
   await expect(page.getByRole('status')).toHaveText('Offline, reconnecting…', { timeout: 5_000 })
   // It finishes in the database while the tab cannot hear about it...
-  await expect.poll(async () => (await sql<{ state: string }>('SELECT state FROM app.jobs WHERE id = $1', [jobId]))[0]?.state, { timeout: CUT_MS }).toBe('completed')
+  await expect
+    .poll(async () => (await sql<{ state: string }>('SELECT state FROM app.jobs WHERE id = $1', [jobId]))[0]?.state, {
+      timeout: CUT_MS,
+    })
+    .toBe('completed')
   await page.waitForTimeout(CUT_MS - (Date.now() - cutAt))
   // ...and the tab really did not hear: it still shows it running.
   expect((await shown(page, jobId)).state).toBe('active')
@@ -167,10 +205,15 @@ test('an export that completes during a 10 s network cut shows Completed with a 
   const download = job.getByRole('link', { name: /Download/ })
   await expect(download).toBeVisible({ timeout: Math.max(100, CATCH_UP_MS - (Date.now() - onlineAt)) })
   console.log(`[resilience] completed-during-cut shown ${Date.now() - onlineAt} ms after the network returned`)
-  await expect(job.getByRole('progressbar', { name: 'Export progress' })).toHaveAttribute('aria-valuenow', String(ALL_CITIES))
+  await expect(job.getByRole('progressbar', { name: 'Export progress' })).toHaveAttribute(
+    'aria-valuenow',
+    String(ALL_CITIES),
+  )
 
   const [file] = await Promise.all([page.waitForEvent('download'), download.click()])
-  const [row] = await sql<{ bytes: number }>(`SELECT (result->>'bytes')::int AS bytes FROM app.jobs WHERE id = $1`, [jobId])
+  const [row] = await sql<{ bytes: number }>(`SELECT (result->>'bytes')::int AS bytes FROM app.jobs WHERE id = $1`, [
+    jobId,
+  ])
   expect(row!.bytes).toBeGreaterThan(0)
   expect((await stat(await file.path())).size).toBe(row!.bytes)
   expectNeverBackwards(await barHistory(page, jobId))
@@ -180,7 +223,9 @@ test('the progress bar of a running export never moves backwards', async ({ page
   await openDashboard(page)
   const item = await startExport({})
   const jobId = (await item.getAttribute('data-job-id'))!
-  await expect(page.locator(`li[data-job-id="${jobId}"]`)).toHaveAttribute('data-state', 'completed', { timeout: 30_000 })
+  await expect(page.locator(`li[data-job-id="${jobId}"]`)).toHaveAttribute('data-state', 'completed', {
+    timeout: 30_000,
+  })
   const history = await barHistory(page, jobId)
   const values = history.map((s) => s.value).filter((v): v is number => v !== null)
   console.log(`[resilience] ${values.length} distinct bar values seen during one export`)

@@ -21,10 +21,20 @@ function subjectOf(token: string): string {
   return (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { sub: string }).sub
 }
 
-function sign(sub: string, audience: 'session' | 'realtime', { secret = SECRET, expiresIn = 600 } = {}): Promise<string> {
+function sign(
+  sub: string,
+  audience: 'session' | 'realtime',
+  { secret = SECRET, expiresIn = 600 } = {},
+): Promise<string> {
   const now = Math.floor(Date.now() / 1000)
-  return new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuer(ISSUER).setAudience(audience)
-    .setIssuedAt(now - 900).setExpirationTime(now + expiresIn).sign(new TextEncoder().encode(secret))
+  return new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(sub)
+    .setIssuer(ISSUER)
+    .setAudience(audience)
+    .setIssuedAt(now - 900)
+    .setExpirationTime(now + expiresIn)
+    .sign(new TextEncoder().encode(secret))
 }
 
 /** The page's session cookie value. */
@@ -43,7 +53,8 @@ type RawAnswer = { status: number; headers: http.IncomingHttpHeaders; body: stri
 async function rawGet(path: string, cookie?: string, redirects = 3): Promise<RawAnswer> {
   const answer = await rawGetOnce(path, cookie)
   const location = answer.headers.location
-  if (redirects > 0 && [301, 302, 307, 308].includes(answer.status) && location?.startsWith('/')) return rawGet(location, cookie, redirects - 1)
+  if (redirects > 0 && [301, 302, 307, 308].includes(answer.status) && location?.startsWith('/'))
+    return rawGet(location, cookie, redirects - 1)
   return answer
 }
 
@@ -52,7 +63,9 @@ function rawGetOnce(path: string, cookie?: string): Promise<RawAnswer> {
     const req = http.request(`${WEB}/`, { method: 'GET', path, headers: cookie ? { cookie } : {} }, (res) => {
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }))
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }),
+      )
     })
     req.on('error', reject)
     req.end()
@@ -73,7 +86,11 @@ test.describe('downloads', () => {
     await expect(page.getByRole('status')).toHaveText('Live')
   })
 
-  test('someone with no session, or a forged one, gets the same 404 for my download as for one that does not exist', async ({ page, startExport, baseURL }) => {
+  test('someone with no session, or a forged one, gets the same 404 for my download as for one that does not exist', async ({
+    page,
+    startExport,
+    baseURL,
+  }) => {
     const jobId = await completedExport(startExport, 'IS')
     const mine = await sessionCookie(page)
     const viewer = subjectOf(mine)
@@ -85,7 +102,11 @@ test.describe('downloads', () => {
     const notFound = await unknown.text()
     const answers: { status: number; text: string; disposition?: string }[] = []
     const record = async (response: APIResponse) =>
-      answers.push({ status: response.status(), text: await response.text(), disposition: response.headers()['content-disposition'] })
+      answers.push({
+        status: response.status(),
+        text: await response.text(),
+        disposition: response.headers()['content-disposition'],
+      })
     await record(await anonymous.get(`/downloads/${jobId}`))
     for (const forged of [
       await sign(viewer, 'session', { secret: 'another-secret-another-secret-another-secret' }),
@@ -110,7 +131,10 @@ test.describe('downloads', () => {
     await withMine.dispose()
   })
 
-  test('a download path with a traversal or a malformed id answers 400 or 404, never a file', async ({ page, startExport }) => {
+  test('a download path with a traversal or a malformed id answers 400 or 404, never a file', async ({
+    page,
+    startExport,
+  }) => {
     const jobId = await completedExport(startExport, 'LU')
     const cookie = `nbj_session=${await sessionCookie(page)}`
     const paths = [
@@ -146,7 +170,10 @@ test.describe('downloads', () => {
     expect(file.headers['content-type']).toBe('text/csv; charset=utf-8')
   })
 
-  test('a download path that is not valid percent-encoding never yields a file or a stack trace', async ({ page, startExport }) => {
+  test('a download path that is not valid percent-encoding never yields a file or a stack trace', async ({
+    page,
+    startExport,
+  }) => {
     const jobId = await completedExport(startExport, 'AD')
     const cookie = `nbj_session=${await sessionCookie(page)}`
     for (const path of [
@@ -167,7 +194,11 @@ test.describe('downloads', () => {
     }
   })
 
-  test('my download expires after a day: it answers 410 Gone, the file is deleted, and the job stays completed', async ({ page, startExport, sql }) => {
+  test('my download expires after a day: it answers 410 Gone, the file is deleted, and the job stays completed', async ({
+    page,
+    startExport,
+    sql,
+  }) => {
     const jobId = await completedExport(startExport, 'MT')
     expect((await page.request.get(`/downloads/${jobId}`)).status()).toBe(200)
     await sql(`UPDATE app.jobs SET settled_at = now() - interval '25 hours' WHERE id = $1`, [jobId])
@@ -175,12 +206,17 @@ test.describe('downloads', () => {
     const gone = await page.request.get(`/downloads/${jobId}`)
     expect(gone.status()).toBe(410)
     expect(await gone.text()).toBe('This download has expired. Start the export again.')
-    expect(await sql<{ n: number }>('SELECT count(*)::int AS n FROM app.job_file_parts WHERE job_id = $1', [jobId])).toEqual([{ n: 0 }])
+    expect(
+      await sql<{ n: number }>('SELECT count(*)::int AS n FROM app.job_file_parts WHERE job_id = $1', [jobId]),
+    ).toEqual([{ n: 0 }])
     expect(await sql('SELECT state FROM app.jobs WHERE id = $1', [jobId])).toEqual([{ state: 'completed' }])
   })
 })
 
-test('an unexpected error shows me a reference that is in the server log, and nothing of its cause', async ({ page, sql }) => {
+test('an unexpected error shows me a reference that is in the server log, and nothing of its cause', async ({
+  page,
+  sql,
+}) => {
   await page.goto('/')
   await expect(page.getByRole('status')).toHaveText('Live')
   const count = await page.locator('li[data-job-id]').count()
@@ -219,14 +255,21 @@ test('an unexpected error shows me a reference that is in the server log, and no
   const answer = actionBodies.find((body) => body.includes(ref))
   expect(answer, 'the action answer carries the reference').toBeDefined()
   expect(answer).toContain('"code":"INTERNAL"')
-  expect(actionBodies.join('\n')).not.toMatch(/simulated|SELECT|owner_id|app\.jobs|\/srv\/|job-store|\.ts\b|node_modules|\bat \S+ \(|P0001|plpgsql|stack|digest/i)
+  expect(actionBodies.join('\n')).not.toMatch(
+    /simulated|SELECT|owner_id|app\.jobs|\/srv\/|job-store|\.ts\b|node_modules|\bat \S+ \(|P0001|plpgsql|stack|digest/i,
+  )
 
   // What reached the log: the same reference, next to the cause.
-  await expect.poll(async () => {
-    const log = await readFile(WEB_LOG, 'utf8').catch(() => '')
-    const at = log.indexOf(`[ref ${ref}]`)
-    return at >= 0 && log.slice(at, at + 2_000).includes('simulated failure')
-  }, { timeout: 10_000 }).toBe(true)
+  await expect
+    .poll(
+      async () => {
+        const log = await readFile(WEB_LOG, 'utf8').catch(() => '')
+        const at = log.indexOf(`[ref ${ref}]`)
+        return at >= 0 && log.slice(at, at + 2_000).includes('simulated failure')
+      },
+      { timeout: 10_000 },
+    )
+    .toBe(true)
 
   // Nothing else was affected: the same form works for another export.
   await page.getByLabel('Name contains').fill('san')
@@ -236,7 +279,10 @@ test('an unexpected error shows me a reference that is in the server log, and no
 })
 
 test.describe('realtime tokens', () => {
-  test('after my live connection drops, the browser fetches a new token and is Live again, still receiving my jobs', async ({ page, startExport }) => {
+  test('after my live connection drops, the browser fetches a new token and is Live again, still receiving my jobs', async ({
+    page,
+    startExport,
+  }) => {
     const tokenRequests: string[] = []
     page.on('request', (request) => {
       if (new URL(request.url()).pathname === '/api/realtime-token') tokenRequests.push(request.url())
@@ -262,20 +308,24 @@ test.describe('realtime tokens', () => {
     await expect(job.getByText('Completed', { exact: true })).toBeVisible()
   })
 
-  test('an expired realtime token is refused, and the browser quietly gets a fresh one and is Live', async ({ page }) => {
+  test('an expired realtime token is refused, and the browser quietly gets a fresh one and is Live', async ({
+    page,
+  }) => {
     let served = 0
     await page.route('**/api/realtime-token', async (route) => {
       const response = await route.fetch()
-      const body = await response.json() as { token: string }
+      const body = (await response.json()) as { token: string }
       served++
       // The first token handed to the browser has already expired (as after a laptop sleeps).
       if (served === 1) body.token = await sign(subjectOf(body.token), 'realtime', { expiresIn: -300 })
       await route.fulfill({ response, json: body })
     })
     const refusals: string[] = []
-    page.on('websocket', (ws) => ws.on('framereceived', (frame) => {
-      if (typeof frame.payload === 'string' && frame.payload.startsWith('44')) refusals.push(frame.payload)
-    }))
+    page.on('websocket', (ws) =>
+      ws.on('framereceived', (frame) => {
+        if (typeof frame.payload === 'string' && frame.payload.startsWith('44')) refusals.push(frame.payload)
+      }),
+    )
     await page.goto('/')
     await expect(page.getByRole('status')).toHaveText('Live')
     expect(served).toBeGreaterThanOrEqual(2)

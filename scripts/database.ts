@@ -20,7 +20,11 @@ export function withDatabase(url: string, database: string): string {
 }
 
 /** Creates `database` if missing (dropping it first when `fresh`). */
-export async function createDatabase(serverUrl: string, database: string, options: { fresh?: boolean; template?: string } = {}): Promise<void> {
+export async function createDatabase(
+  serverUrl: string,
+  database: string,
+  options: { fresh?: boolean; template?: string } = {},
+): Promise<void> {
   const admin = new pg.Client({ connectionString: withDatabase(serverUrl, 'postgres') })
   await admin.connect()
   try {
@@ -54,7 +58,8 @@ export async function setUpDatabase(url: string): Promise<void> {
   try {
     const started = Date.now()
     const inserted = await seedCities(pool)
-    if (inserted) log.info(`seeded ${inserted.toLocaleString('en-US')} cities in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+    if (inserted)
+      log.info(`seeded ${inserted.toLocaleString('en-US')} cities in ${((Date.now() - started) / 1000).toFixed(1)} s`)
   } finally {
     await pool.end()
   }
@@ -84,7 +89,13 @@ export interface PreparedDatabase {
  * DATABASE_URL server or the embedded one, migrated and seeded when `setup` is true. With
  * `useGivenDatabase`, a DATABASE_URL is used as it is (its own database), as `npm run dev` does.
  */
-export async function prepareDatabase(options: { database: string; purpose: Purpose; fresh?: boolean; setup?: boolean; useGivenDatabase?: boolean }): Promise<PreparedDatabase> {
+export async function prepareDatabase(options: {
+  database: string
+  purpose: Purpose
+  fresh?: boolean
+  setup?: boolean
+  useGivenDatabase?: boolean
+}): Promise<PreparedDatabase> {
   let serverUrl = process.env.DATABASE_URL
   let stop = async () => undefined as void
   if (!serverUrl) {

@@ -27,4 +27,7 @@ async function shutdown(code: number) {
 }
 process.on('SIGINT', () => void shutdown(0))
 process.on('SIGTERM', () => void shutdown(0))
-result.then(() => shutdown(0), () => shutdown(1))
+result.then(
+  () => shutdown(0),
+  () => shutdown(1),
+)

@@ -20,7 +20,14 @@ const USER = 'postgres'
 const PASSWORD = 'postgres'
 
 async function answers(port: number): Promise<boolean> {
-  const client = new pg.Client({ host: '127.0.0.1', port, user: USER, password: PASSWORD, database: 'postgres', connectionTimeoutMillis: 2000 })
+  const client = new pg.Client({
+    host: '127.0.0.1',
+    port,
+    user: USER,
+    password: PASSWORD,
+    database: 'postgres',
+    connectionTimeoutMillis: 2000,
+  })
   try {
     await client.connect()
     return true
@@ -64,7 +71,11 @@ function letPostgresUserReach(targets: string[], log: (m: string) => void): void
  * `dataDir`. If a server already answers on that port with our credentials, it is reused.
  * Throws with the server's own output when it cannot start.
  */
-export async function startEmbeddedPostgres(options: { dataDir: string; port: number; log?: (m: string) => void }): Promise<EmbeddedServer> {
+export async function startEmbeddedPostgres(options: {
+  dataDir: string
+  port: number
+  log?: (m: string) => void
+}): Promise<EmbeddedServer> {
   const { dataDir, port } = options
   const log = options.log ?? ((m: string) => console.log(`[db] ${m}`))
   const url = (database: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`
@@ -88,7 +99,16 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
     createPostgresUser: isRoot,
     // UTF-8 with the builtin C.UTF-8 locale: Unicode-aware lower() on every OS, no OS locales needed.
     initdbFlags: ['--encoding=UTF8', '--locale-provider=builtin', '--builtin-locale=C.UTF-8'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'fsync=off', '-c', 'synchronous_commit=off'],
+    postgresFlags: [
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'max_connections=200',
+      '-c',
+      'fsync=off',
+      '-c',
+      'synchronous_commit=off',
+    ],
     onLog: () => undefined,
     onError: (e) => log(String(e)),
   })
@@ -100,7 +120,9 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
   try {
     await server.start()
   } catch (err) {
-    throw new Error(`embedded PostgreSQL did not start on port ${port} (data in ${dataDir}). Is the port taken? Set EMBEDDED_PG_PORT to another one. ${(err as Error)?.message ?? ''}`)
+    throw new Error(
+      `embedded PostgreSQL did not start on port ${port} (data in ${dataDir}). Is the port taken? Set EMBEDDED_PG_PORT to another one. ${(err as Error)?.message ?? ''}`,
+    )
   }
   log(`embedded PostgreSQL running on 127.0.0.1:${port}`)
   return { url, stop: () => server.stop() }

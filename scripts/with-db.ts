@@ -16,7 +16,11 @@ if (separator < 0 || !database || database === '--' || command.length === 0) {
 }
 
 const db = await prepareDatabase({ purpose: 'test', database, fresh: true, setup: true })
-const child = spawn(command[0]!, command.slice(1), { stdio: 'inherit', env: { ...process.env, DATABASE_URL: db.url }, shell: false })
+const child = spawn(command[0]!, command.slice(1), {
+  stdio: 'inherit',
+  env: { ...process.env, DATABASE_URL: db.url },
+  shell: false,
+})
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal))
 child.on('exit', async (code, signal) => {
   await db.stop()

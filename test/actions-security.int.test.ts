@@ -88,7 +88,9 @@ function sessionOf(viewerId: string): Promise<string> {
 /** Cancels every unsettled job (so the worker stops quickly and limits free up). */
 async function cancelEverything(): Promise<void> {
   const { requestCancel } = await import('@/lib/server/job-store')
-  const { rows } = await sql.query<{ id: string; owner_id: string }>(`SELECT id, owner_id FROM app.jobs WHERE state IN ('queued', 'active')`)
+  const { rows } = await sql.query<{ id: string; owner_id: string }>(
+    `SELECT id, owner_id FROM app.jobs WHERE state IN ('queued', 'active')`,
+  )
   for (const row of rows) await requestCancel(sql, row.id, row.owner_id)
 }
 
@@ -122,16 +124,23 @@ describe('ownership', () => {
     expect(expectOk(await actions.listJobs({})).jobs.map((j) => j.id)).not.toContain(job.id)
 
     // Nothing was recorded against my job, and it keeps making progress.
-    const { rows } = await sql.query('SELECT state, cancel_requested_at, cancelled_by FROM app.jobs WHERE id = $1', [job.id])
+    const { rows } = await sql.query('SELECT state, cancel_requested_at, cancelled_by FROM app.jobs WHERE id = $1', [
+      job.id,
+    ])
     expect(rows[0]).toEqual({ state: 'active', cancel_requested_at: null, cancelled_by: null })
     session.cookie = mine
     const now = expectOk(await actions.jobStatus({ jobId: job.id })).job
     expect(now).toMatchObject({ state: 'active', cancelRequested: false })
     const current = now.progress?.current ?? 0
-    await expect.poll(async () => {
-      session.cookie = mine
-      return expectOk(await actions.jobStatus({ jobId: job.id })).job.progress?.current ?? 0
-    }, { timeout: 20_000, interval: 250 }).toBeGreaterThan(current)
+    await expect
+      .poll(
+        async () => {
+          session.cookie = mine
+          return expectOk(await actions.jobStatus({ jobId: job.id })).job.progress?.current ?? 0
+        },
+        { timeout: 20_000, interval: 250 },
+      )
+      .toBeGreaterThan(current)
 
     session.cookie = mine
     expect(expectOk(await actions.cancelJob({ jobId: job.id })).job.cancelRequested).toBe(true)
@@ -153,11 +162,32 @@ describe('ownership', () => {
       ['the owner id itself', owner],
       ['a session token signed with another secret', await tokens.signSessionToken('x'.repeat(40), owner)],
       ['a realtime token of the owner (another audience)', await tokens.signRealtimeToken(SECRET, owner)],
-      ['an expired session token of the owner', await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(owner)
-        .setIssuer(ISSUER).setAudience('session').setIssuedAt(now - 600).setExpirationTime(now - 60).sign(key)],
-      ['an unsigned ("alg": "none") token of the owner', `${base64({ alg: 'none' })}.${base64({ sub: owner, iss: ISSUER, aud: 'session', exp: now + 600 })}.`],
-      ['a session token whose subject is not a UUID', await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('admin')
-        .setIssuer(ISSUER).setAudience('session').setIssuedAt(now).setExpirationTime(now + 600).sign(key)],
+      [
+        'an expired session token of the owner',
+        await new SignJWT({})
+          .setProtectedHeader({ alg: 'HS256' })
+          .setSubject(owner)
+          .setIssuer(ISSUER)
+          .setAudience('session')
+          .setIssuedAt(now - 600)
+          .setExpirationTime(now - 60)
+          .sign(key),
+      ],
+      [
+        'an unsigned ("alg": "none") token of the owner',
+        `${base64({ alg: 'none' })}.${base64({ sub: owner, iss: ISSUER, aud: 'session', exp: now + 600 })}.`,
+      ],
+      [
+        'a session token whose subject is not a UUID',
+        await new SignJWT({})
+          .setProtectedHeader({ alg: 'HS256' })
+          .setSubject('admin')
+          .setIssuer(ISSUER)
+          .setAudience('session')
+          .setIssuedAt(now)
+          .setExpirationTime(now + 600)
+          .sign(key),
+      ],
     ]
     const before = await jobCount()
     for (const [what, cookie] of forged) {
@@ -167,7 +197,8 @@ describe('ownership', () => {
         await actions.cancelJob({ jobId: job.id }),
         await actions.listJobs({}),
         await actions.startExport({ country: 'IS' }),
-      ]) expect(answer, what).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } })
+      ])
+        expect(answer, what).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } })
     }
     expect(await jobCount()).toBe(before)
     session.cookie = await sessionOf(owner)
@@ -194,24 +225,109 @@ class Fields {
   nameContains = 'san'
 }
 const exotic = fc.constantFrom<unknown>(
-  new Map([['country', 'BR']]), new Set(['country']), new Date(0), new URLSearchParams('country=BR'), new Uint8Array(3),
-  new Fields(), new Error('x'), Promise.resolve({}), () => ({}), Symbol('s'), new FormData(),
-  (() => { const f = new FormData(); f.set('country', 'BR'); return f })(),
+  new Map([['country', 'BR']]),
+  new Set(['country']),
+  new Date(0),
+  new URLSearchParams('country=BR'),
+  new Uint8Array(3),
+  new Fields(),
+  new Error('x'),
+  Promise.resolve({}),
+  () => ({}),
+  Symbol('s'),
+  new FormData(),
+  (() => {
+    const f = new FormData()
+    f.set('country', 'BR')
+    return f
+  })(),
 )
 
 const textValue = fc.oneof(
   { weight: 40, arbitrary: fc.string({ maxLength: 120 }) },
   { weight: 10, arbitrary: fc.string({ unit: 'binary', maxLength: 20 }) },
-  { weight: 40, arbitrary: fc.constantFrom('', ' ', '\t\n\r ', '\u00A0\uFEFF', 'a\u0000b', '\u0000', '\uD800', 'x\uDFFF', '\uDBFF\uDFFF', 'São', '🇧🇷',
-    'br', 'BR', ' br ', 'B1', 'ÜS', 'bra', '0', '00', '-5', '-0', '+5', '5.5', '5.0', '1e3', '10000000000', '10000000001', '0x10', ' 42 ', 'NaN',
-    'Infinity', '__proto__', '../../etc/passwd', "' OR 1=1 --", 'a'.repeat(100), 'a'.repeat(101), `${' '.repeat(200)}x`, '11111111-1111-4111-8111-111111111111') },
-  { weight: 10, arbitrary: fc.tuple(fc.string({ maxLength: 5 }), fc.constantFrom('\uD800', '\uDC00', '\u0000'), fc.string({ maxLength: 5 })).map((p) => p.join('')) },
-  { weight: 10, arbitrary: fc.oneof(fc.uuid(), fc.uuid().map((u) => u.toUpperCase()), fc.uuid().map((u) => u.replace(/-/g, '')), fc.uuid().map((u) => ` ${u}`), fc.uuid().map((u) => `${u}\u0000`)) },
+  {
+    weight: 40,
+    arbitrary: fc.constantFrom(
+      '',
+      ' ',
+      '\t\n\r ',
+      '\u00A0\uFEFF',
+      'a\u0000b',
+      '\u0000',
+      '\uD800',
+      'x\uDFFF',
+      '\uDBFF\uDFFF',
+      'São',
+      '🇧🇷',
+      'br',
+      'BR',
+      ' br ',
+      'B1',
+      'ÜS',
+      'bra',
+      '0',
+      '00',
+      '-5',
+      '-0',
+      '+5',
+      '5.5',
+      '5.0',
+      '1e3',
+      '10000000000',
+      '10000000001',
+      '0x10',
+      ' 42 ',
+      'NaN',
+      'Infinity',
+      '__proto__',
+      '../../etc/passwd',
+      "' OR 1=1 --",
+      'a'.repeat(100),
+      'a'.repeat(101),
+      `${' '.repeat(200)}x`,
+      '11111111-1111-4111-8111-111111111111',
+    ),
+  },
+  {
+    weight: 10,
+    arbitrary: fc
+      .tuple(fc.string({ maxLength: 5 }), fc.constantFrom('\uD800', '\uDC00', '\u0000'), fc.string({ maxLength: 5 }))
+      .map((p) => p.join('')),
+  },
+  {
+    weight: 10,
+    arbitrary: fc.oneof(
+      fc.uuid(),
+      fc.uuid().map((u) => u.toUpperCase()),
+      fc.uuid().map((u) => u.replace(/-/g, '')),
+      fc.uuid().map((u) => ` ${u}`),
+      fc.uuid().map((u) => `${u}\u0000`),
+    ),
+  },
   { weight: 1, arbitrary: fc.constant(new Big()) },
 )
 const numberValue = fc.oneof(
-  fc.integer(), fc.double(),
-  fc.constantFrom(-1, -0, 0, 1, 5000, 1e10, 1e10 + 1, -42.5, 0.5, NaN, Infinity, -Infinity, Number.MAX_SAFE_INTEGER, Number.MAX_VALUE, Number.MIN_VALUE, 2 ** 53 + 2),
+  fc.integer(),
+  fc.double(),
+  fc.constantFrom(
+    -1,
+    -0,
+    0,
+    1,
+    5000,
+    1e10,
+    1e10 + 1,
+    -42.5,
+    0.5,
+    NaN,
+    Infinity,
+    -Infinity,
+    Number.MAX_SAFE_INTEGER,
+    Number.MAX_VALUE,
+    Number.MIN_VALUE,
+    2 ** 53 + 2,
+  ),
 )
 const otherValue = fc.oneof(
   fc.constantFrom<unknown>(undefined, null, true, false, 10n, -1n),
@@ -219,9 +335,27 @@ const otherValue = fc.oneof(
   fc.dictionary(fc.string({ maxLength: 3 }), fc.string({ maxLength: 3 }), { maxKeys: 2 }),
   exotic,
 )
-const anyValue = fc.oneof({ weight: 5, arbitrary: textValue }, { weight: 3, arbitrary: numberValue }, { weight: 2, arbitrary: otherValue })
+const anyValue = fc.oneof(
+  { weight: 5, arbitrary: textValue },
+  { weight: 3, arbitrary: numberValue },
+  { weight: 2, arbitrary: otherValue },
+)
 
-const SUSPICIOUS_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', 'input', '', 'nameContains ', 'NameContains', 'jobId', 'country', 'x']
+const SUSPICIOUS_KEYS = [
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'hasOwnProperty',
+  'valueOf',
+  'input',
+  '',
+  'nameContains ',
+  'NameContains',
+  'jobId',
+  'country',
+  'x',
+]
 
 /** Objects whose own keys (including `__proto__`, as JSON.parse makes them) are `known` and worse. */
 function objectsOf(known: string[]) {
@@ -232,29 +366,40 @@ function objectsOf(known: string[]) {
   )
   return fc.array(fc.tuple(key, anyValue), { maxLength: 4 }).map((entries) => {
     const input: Record<string, unknown> = {}
-    for (const [k, v] of entries) Object.defineProperty(input, k, { value: v, enumerable: true, writable: true, configurable: true })
+    for (const [k, v] of entries)
+      Object.defineProperty(input, k, { value: v, enumerable: true, writable: true, configurable: true })
     return input
   })
 }
 
-const prototypeAttacks = fc.constantFrom(
-  '{"__proto__": {"country": "BR"}}', '{"__proto__": null}', '{"constructor": {"prototype": {"polluted": true}}}',
-  '{"nameContains": "a", "__proto__": {"polluted": true}}', '{"__proto__": {"jobId": "11111111-1111-4111-8111-111111111111"}}',
-  '{"jobId": "11111111-1111-4111-8111-111111111111", "__proto__": {"polluted": true}}', '{"toString": "x"}', '[{"jobId": "11111111-1111-4111-8111-111111111111"}]',
-).map((json) => JSON.parse(json) as unknown)
+const prototypeAttacks = fc
+  .constantFrom(
+    '{"__proto__": {"country": "BR"}}',
+    '{"__proto__": null}',
+    '{"constructor": {"prototype": {"polluted": true}}}',
+    '{"nameContains": "a", "__proto__": {"polluted": true}}',
+    '{"__proto__": {"jobId": "11111111-1111-4111-8111-111111111111"}}',
+    '{"jobId": "11111111-1111-4111-8111-111111111111", "__proto__": {"polluted": true}}',
+    '{"toString": "x"}',
+    '[{"jobId": "11111111-1111-4111-8111-111111111111"}]',
+  )
+  .map((json) => JSON.parse(json) as unknown)
 
 function inputsFor(known: string[]) {
-  return fc.oneof(
-    { weight: 6, arbitrary: objectsOf(known) },
-    { weight: 2, arbitrary: anyValue },
-    { weight: 1, arbitrary: prototypeAttacks },
-  ).map((input) => {
-    if (input instanceof Big) return TEN_MB
-    if (input === null || typeof input !== 'object' || Object.getPrototypeOf(input) !== Object.prototype) return input
-    const out: Record<string, unknown> = {}
-    for (const [k, v] of Object.entries(input)) Object.defineProperty(out, k, { value: big(v), enumerable: true, writable: true, configurable: true })
-    return out
-  })
+  return fc
+    .oneof(
+      { weight: 6, arbitrary: objectsOf(known) },
+      { weight: 2, arbitrary: anyValue },
+      { weight: 1, arbitrary: prototypeAttacks },
+    )
+    .map((input) => {
+      if (input instanceof Big) return TEN_MB
+      if (input === null || typeof input !== 'object' || Object.getPrototypeOf(input) !== Object.prototype) return input
+      const out: Record<string, unknown> = {}
+      for (const [k, v] of Object.entries(input))
+        Object.defineProperty(out, k, { value: big(v), enumerable: true, writable: true, configurable: true })
+      return out
+    })
 }
 
 type Verdict = { valid: true } | { valid: false; fields: string[] }
@@ -279,7 +424,8 @@ function verdict(input: unknown, known: Record<string, (value: unknown) => boole
 // The documented rules of ExportItem (lib/jobs/exports.ts): blank or whitespace-only text means "no filter".
 const blank = (v: unknown) => v === undefined || (typeof v === 'string' && v.trim() === '')
 const EXPORT_RULES: Record<string, (v: unknown) => boolean> = {
-  nameContains: (v) => blank(v) || (typeof v === 'string' && v.trim().length <= 100 && !v.includes('\u0000') && v.isWellFormed()),
+  nameContains: (v) =>
+    blank(v) || (typeof v === 'string' && v.trim().length <= 100 && !v.includes('\u0000') && v.isWellFormed()),
   country: (v) => blank(v) || (typeof v === 'string' && /^[A-Za-z]{2}$/.test(v.trim())),
   minPopulation: (v) => {
     if (blank(v)) return true
@@ -287,7 +433,8 @@ const EXPORT_RULES: Record<string, (v: unknown) => boolean> = {
     return typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= 10_000_000_000
   },
 }
-const UUID = /^([0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}|0{8}-0{4}-0{4}-0{4}-0{12}|f{8}-f{4}-f{4}-f{4}-f{12})$/i
+const UUID =
+  /^([0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}|0{8}-0{4}-0{4}-0{4}-0{12}|f{8}-f{4}-f{4}-f{4}-f{12})$/i
 const JOB_REF_RULES: Record<string, (v: unknown) => boolean> = { jobId: (v) => typeof v === 'string' && UUID.test(v) }
 
 /** Checks one answer against the oracle: never INTERNAL, VALIDATION naming exactly the wrong fields. */
@@ -314,44 +461,62 @@ describe('bad input, property-based', () => {
     session.cookie = await sessionOf(randomUUID())
     const before = await jobCount()
     let created = 0
-    await fc.assert(fc.asyncProperty(inputsFor(Object.keys(EXPORT_RULES)), async (input) => {
-      const expected = verdict(input, EXPORT_RULES)
-      const result = await actions.startExport(input)
-      checkAnswer(result, expected, ['LIMITED'])
-      if (result.ok) created++
-    }), { numRuns: RUNS })
+    await fc.assert(
+      fc.asyncProperty(inputsFor(Object.keys(EXPORT_RULES)), async (input) => {
+        const expected = verdict(input, EXPORT_RULES)
+        const result = await actions.startExport(input)
+        checkAnswer(result, expected, ['LIMITED'])
+        if (result.ok) created++
+      }),
+      { numRuns: RUNS },
+    )
     // Every job created came from an accepted (valid) input.
     expect(await jobCount()).toBe(before + created)
     expect(created).toBeGreaterThan(0)
     await cancelEverything()
   })
 
-  it.each(['jobStatus', 'cancelJob'] as const)(`%s: ${RUNS} generated inputs, VALIDATION naming jobId or the unknown fields, NOT_FOUND for unknown ids`, async (name) => {
-    session.cookie = await sessionOf(randomUUID())
-    const before = await jobCount()
-    let notFound = 0
-    await fc.assert(fc.asyncProperty(fc.oneof(inputsFor(['jobId']), fc.uuid().map((jobId) => ({ jobId }))), async (input) => {
-      const expected = verdict(input, JOB_REF_RULES, ['jobId'])
-      const result = await actions[name](input)
-      checkAnswer(result, expected, ['NOT_FOUND'])
-      if (expected.valid) {
-        expect(result).toEqual(NOT_FOUND)
-        notFound++
-      }
-    }), { numRuns: RUNS })
-    expect(notFound).toBeGreaterThan(100)
-    expect(await jobCount()).toBe(before)
-  })
+  it.each(['jobStatus', 'cancelJob'] as const)(
+    `%s: ${RUNS} generated inputs, VALIDATION naming jobId or the unknown fields, NOT_FOUND for unknown ids`,
+    async (name) => {
+      session.cookie = await sessionOf(randomUUID())
+      const before = await jobCount()
+      let notFound = 0
+      await fc.assert(
+        fc.asyncProperty(
+          fc.oneof(
+            inputsFor(['jobId']),
+            fc.uuid().map((jobId) => ({ jobId })),
+          ),
+          async (input) => {
+            const expected = verdict(input, JOB_REF_RULES, ['jobId'])
+            const result = await actions[name](input)
+            checkAnswer(result, expected, ['NOT_FOUND'])
+            if (expected.valid) {
+              expect(result).toEqual(NOT_FOUND)
+              notFound++
+            }
+          },
+        ),
+        { numRuns: RUNS },
+      )
+      expect(notFound).toBeGreaterThan(100)
+      expect(await jobCount()).toBe(before)
+    },
+  )
 
   it(`listJobs: ${RUNS} generated inputs, only an empty object (or nothing) accepted`, async () => {
     session.cookie = await sessionOf(randomUUID())
     const before = await jobCount()
-    await fc.assert(fc.asyncProperty(inputsFor([]), async (input) => {
-      const expected = input === undefined ? { valid: true as const } : verdict(input, {})
-      const result = await actions.listJobs(input)
-      checkAnswer(result, expected, [])
-      if (result.ok) expect(result.value.jobs).toEqual([])
-    }), { numRuns: RUNS })
+    await fc.assert(
+      fc.asyncProperty(inputsFor([]), async (input) => {
+        const expected = input === undefined ? { valid: true as const } : verdict(input, {})
+        const result = await actions.listJobs(input)
+        checkAnswer(result, expected, [])
+        if (result.ok) expect(result.value.jobs).toEqual([])
+      }),
+      { numRuns: RUNS },
+    )
     expect(await jobCount()).toBe(before)
   })
 
@@ -361,7 +526,11 @@ describe('bad input, property-based', () => {
     const padded = ` ${TEN_MB} `
     for (const [call, input, fields] of [
       [actions.startExport, { nameContains: TEN_MB }, ['nameContains']],
-      [actions.startExport, { country: padded, minPopulation: TEN_MB.replace(/a/g, '9') }, ['country', 'minPopulation']],
+      [
+        actions.startExport,
+        { country: padded, minPopulation: TEN_MB.replace(/a/g, '9') },
+        ['country', 'minPopulation'],
+      ],
       [actions.startExport, TEN_MB, ['input']],
       [actions.startExport, { [TEN_MB.slice(0, 1024 * 1024)]: 1 }, [TEN_MB.slice(0, 1024 * 1024)]],
       [actions.jobStatus, { jobId: TEN_MB }, ['jobId']],
@@ -398,10 +567,19 @@ describe('flood limit', () => {
     const started = results.filter((r) => r.ok)
     expect(started).toHaveLength(LIMIT)
     for (const r of results.filter((r) => !r.ok)) {
-      expect(r).toEqual({ ok: false, error: { code: 'LIMITED', message: `You already have ${LIMIT} exports queued or running. Wait for one to finish or cancel one.` } })
+      expect(r).toEqual({
+        ok: false,
+        error: {
+          code: 'LIMITED',
+          message: `You already have ${LIMIT} exports queued or running. Wait for one to finish or cancel one.`,
+        },
+      })
     }
     const ids = started.map((r) => expectOk(r).job.id)
-    const { rows } = await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM app.jobs WHERE id = ANY($1::uuid[]) AND state IN ('queued', 'active')`, [ids])
+    const { rows } = await sql.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM app.jobs WHERE id = ANY($1::uuid[]) AND state IN ('queued', 'active')`,
+      [ids],
+    )
     expect(rows[0]!.n).toBe(LIMIT)
 
     session.cookie = other
@@ -438,11 +616,20 @@ describe('flood limit', () => {
     const { stopProducer } = await import('@/lib/server/enqueue')
     const pools = [createPool(db.url, { max: 3 }), createPool(db.url, { max: 3 })] as const
     try {
-      const results = await Promise.all(Array.from({ length: 20 }, (_, i) =>
-        (i % 2 ? one : two).enqueueWithinLimit(pools[i % 2]!, { queue: 'exports', ownerId: owner, payload: {} }, LIMIT)))
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          (i % 2 ? one : two).enqueueWithinLimit(
+            pools[i % 2]!,
+            { queue: 'exports', ownerId: owner, payload: {} },
+            LIMIT,
+          ),
+        ),
+      )
       expect(results.filter((r) => r.kind === 'enqueued')).toHaveLength(LIMIT)
       expect(results.filter((r) => r.kind === 'limited')).toHaveLength(20 - LIMIT)
-      const { rows } = await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM app.jobs WHERE owner_id = $1`, [owner])
+      const { rows } = await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM app.jobs WHERE owner_id = $1`, [
+        owner,
+      ])
       expect(rows[0]!.n).toBe(LIMIT)
     } finally {
       await cancelEverything()

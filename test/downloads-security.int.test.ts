@@ -96,11 +96,16 @@ async function completedExport(country: string) {
 }
 
 async function partsOf(jobId: string): Promise<number> {
-  return (await sql.query<{ n: number }>('SELECT count(*)::int AS n FROM app.job_file_parts WHERE job_id = $1', [jobId])).rows[0]!.n
+  return (
+    await sql.query<{ n: number }>('SELECT count(*)::int AS n FROM app.job_file_parts WHERE job_id = $1', [jobId])
+  ).rows[0]!.n
 }
 
 async function settledHoursAgo(jobId: string, hours: number): Promise<void> {
-  await sql.query(`UPDATE app.jobs SET settled_at = now() - make_interval(secs => $2) WHERE id = $1`, [jobId, hours * 3600])
+  await sql.query(`UPDATE app.jobs SET settled_at = now() - make_interval(secs => $2) WHERE id = $1`, [
+    jobId,
+    hours * 3600,
+  ])
 }
 
 describe('/downloads/:jobId', () => {
@@ -124,10 +129,17 @@ describe('/downloads/:jobId', () => {
       ['a forged session (another secret)', await tokens.signSessionToken('f'.repeat(40), job.owner)],
       ['a realtime token of the owner', await tokens.signRealtimeToken(SECRET, job.owner)],
       ['the owner id as cookie', job.owner],
-      ['an unsigned token of the owner', `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: job.owner, iss: 'next-background-jobs', aud: 'session', exp: now + 60 })).toString('base64url')}.`],
+      [
+        'an unsigned token of the owner',
+        `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: job.owner, iss: 'next-background-jobs', aud: 'session', exp: now + 60 })).toString('base64url')}.`,
+      ],
     ] as [string, string | undefined][]) {
       const theirs = await download(job.id, cookie)
-      expect({ what, status: theirs.status, body: theirs.body.toString() }).toEqual({ what, status: 404, body: unknown.body.toString() })
+      expect({ what, status: theirs.status, body: theirs.body.toString() }).toEqual({
+        what,
+        status: 404,
+        body: unknown.body.toString(),
+      })
     }
     expect(await partsOf(job.id)).toBeGreaterThan(0)
   })
@@ -174,7 +186,9 @@ describe('/downloads/:jobId', () => {
     expect(gone.status).toBe(410)
     expect(gone.body.toString()).toBe('This download has expired. Start the export again.')
     expect(await partsOf(job.id)).toBe(0)
-    const { rows } = await sql.query('SELECT state, result IS NOT NULL AS has_result FROM app.jobs WHERE id = $1', [job.id])
+    const { rows } = await sql.query('SELECT state, result IS NOT NULL AS has_result FROM app.jobs WHERE id = $1', [
+      job.id,
+    ])
     expect(rows[0]).toEqual({ state: 'completed', has_result: true })
     expect((await download(job.id, job.cookie)).status).toBe(410)
     expect((await download(job.id, undefined)).status).toBe(404)
@@ -189,13 +203,18 @@ describe('/downloads/:jobId', () => {
     expect(await partsOf(job.id)).toBe(0)
   })
 
-  it.each(['queued', 'active', 'failed', 'cancelled'])('has nothing to download for a %s export, even with a result and file parts stored', async (state) => {
-    const owner = randomUUID()
-    const id = randomUUID()
-    const result = { fileName: 'x.csv', rows: 1, bytes: 3, downloadUrl: `/downloads/${id}` }
-    await sql.query(`INSERT INTO app.jobs (id, queue, owner_id, state, payload, result) VALUES ($1, 'exports', $2, $3, '{}', $4)`,
-      [id, owner, state, JSON.stringify(result)])
-    await sql.query(`INSERT INTO app.job_file_parts (job_id, part, data) VALUES ($1, 0, 'a,b')`, [id])
-    expect((await download(id, await tokens.signSessionToken(SECRET, owner))).status).toBe(404)
-  })
+  it.each(['queued', 'active', 'failed', 'cancelled'])(
+    'has nothing to download for a %s export, even with a result and file parts stored',
+    async (state) => {
+      const owner = randomUUID()
+      const id = randomUUID()
+      const result = { fileName: 'x.csv', rows: 1, bytes: 3, downloadUrl: `/downloads/${id}` }
+      await sql.query(
+        `INSERT INTO app.jobs (id, queue, owner_id, state, payload, result) VALUES ($1, 'exports', $2, $3, '{}', $4)`,
+        [id, owner, state, JSON.stringify(result)],
+      )
+      await sql.query(`INSERT INTO app.job_file_parts (job_id, part, data) VALUES ($1, 0, 'a,b')`, [id])
+      expect((await download(id, await tokens.signSessionToken(SECRET, owner))).status).toBe(404)
+    },
+  )
 })

@@ -45,9 +45,14 @@ export async function watchJobs(url: string): Promise<JobWatch> {
     const at = Date.now()
     const payload = JSON.parse(n.payload ?? '{}') as { id: string; snapshot: unknown }
     if (payload.snapshot) return add({ snapshot: JobSnapshot.parse(payload.snapshot), at, inline: true })
-    client.query<{ snapshot: unknown }>('SELECT app.job_snapshot(j) AS snapshot FROM app.jobs j WHERE id = $1', [payload.id])
+    client
+      .query<{ snapshot: unknown }>('SELECT app.job_snapshot(j) AS snapshot FROM app.jobs j WHERE id = $1', [
+        payload.id,
+      ])
       .then(({ rows }) => rows[0] && add({ snapshot: JobSnapshot.parse(rows[0].snapshot), at, inline: false }))
-      .catch((err: Error) => { failure = err })
+      .catch((err: Error) => {
+        failure = err
+      })
   })
   await client.query(`LISTEN ${JOB_CHANGED_CHANNEL}`)
   return {
@@ -57,11 +62,22 @@ export async function watchJobs(url: string): Promise<JobWatch> {
       const already = byJob.get(jobId)?.find((s) => predicate(s.snapshot))
       if (already) return Promise.resolve(already)
       return new Promise((resolve, reject) => {
-        const waiter = { jobId, predicate, resolve: (s: Seen) => { clearTimeout(timer); resolve(s) } }
+        const waiter = {
+          jobId,
+          predicate,
+          resolve: (s: Seen) => {
+            clearTimeout(timer)
+            resolve(s)
+          },
+        }
         const timer = setTimeout(() => {
           waiters.delete(waiter)
           const last = byJob.get(jobId)?.at(-1)?.snapshot
-          reject(new Error(`job ${jobId}: no matching change within ${timeoutMs} ms (last seen: ${last ? JSON.stringify({ state: last.state, attempt: last.attempt, error: last.error }) : 'nothing'})`))
+          reject(
+            new Error(
+              `job ${jobId}: no matching change within ${timeoutMs} ms (last seen: ${last ? JSON.stringify({ state: last.state, attempt: last.attempt, error: last.error }) : 'nothing'})`,
+            ),
+          )
         }, timeoutMs)
         waiters.add(waiter)
       })

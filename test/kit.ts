@@ -42,14 +42,27 @@ export async function createTestDatabase(): Promise<TestDatabase> {
  * Resolves with the job's snapshot once it is in one of `states`, listening to the job-change
  * channel; rejects after `timeoutMs` (default 30 s) naming the last state seen.
  */
-export async function waitForJob(url: string, jobId: string, states: JobState | JobState[], timeoutMs = 30_000): Promise<JobSnapshot> {
+export async function waitForJob(
+  url: string,
+  jobId: string,
+  states: JobState | JobState[],
+  timeoutMs = 30_000,
+): Promise<JobSnapshot> {
   const wanted = Array.isArray(states) ? states : [states]
   const client = new pg.Client({ connectionString: url })
   await client.connect()
   let last: JobSnapshot | null = null
   try {
     return await new Promise<JobSnapshot>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`job ${jobId} did not reach ${wanted.join('/')} within ${timeoutMs} ms (last state: ${last?.state ?? 'unknown'})`)), timeoutMs)
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `job ${jobId} did not reach ${wanted.join('/')} within ${timeoutMs} ms (last state: ${last?.state ?? 'unknown'})`,
+            ),
+          ),
+        timeoutMs,
+      )
       const check = (snapshot: JobSnapshot) => {
         if (last && snapshot.seq < last.seq) return
         last = snapshot
@@ -59,7 +72,10 @@ export async function waitForJob(url: string, jobId: string, states: JobState | 
         }
       }
       const read = async () => {
-        const { rows } = await client.query<{ snapshot: unknown }>('SELECT app.job_snapshot(j) AS snapshot FROM app.jobs j WHERE id = $1', [jobId])
+        const { rows } = await client.query<{ snapshot: unknown }>(
+          'SELECT app.job_snapshot(j) AS snapshot FROM app.jobs j WHERE id = $1',
+          [jobId],
+        )
         if (rows[0]) check(JobSnapshot.parse(rows[0].snapshot))
       }
       client.on('notification', (n) => {
@@ -87,7 +103,11 @@ export const TEST_SECRET = 'test-secret-test-secret-test-secret!'
  * realtime) on `db` with `queues`, exactly as production does, in this process. Realtime is
  * headless unless `realtimePort` is given (0 picks a free port). Stop it in afterAll.
  */
-export async function startTestWorker(db: TestDatabase, queues: QueueClass[], options: Partial<WorkerOptions> = {}): Promise<Worker> {
+export async function startTestWorker(
+  db: TestDatabase,
+  queues: QueueClass[],
+  options: Partial<WorkerOptions> = {},
+): Promise<Worker> {
   return startWorker({
     databaseUrl: db.url,
     queues,

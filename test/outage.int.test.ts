@@ -42,7 +42,10 @@ const savedEnv = { DATABASE_URL: process.env.DATABASE_URL, SESSION_SECRET: proce
 function listening(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: '127.0.0.1', port })
-    socket.once('connect', () => { socket.destroy(); resolve(true) })
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve(true)
+    })
     socket.once('error', () => resolve(false))
   })
 }
@@ -64,7 +67,8 @@ async function healthOf(): Promise<{ status: number; body: unknown }> {
 
 beforeAll(async () => {
   // A server left running on the port would be reused and could not be stopped by this file.
-  if (await listening(PORT)) throw new Error(`port ${PORT} is taken; the outage test needs a PostgreSQL of its own there (set OUTAGE_PG_PORT)`)
+  if (await listening(PORT))
+    throw new Error(`port ${PORT} is taken; the outage test needs a PostgreSQL of its own there (set OUTAGE_PG_PORT)`)
   await startServer()
   url = server!.url(DATABASE)
   await createDatabase(server!.url('postgres'), DATABASE, { fresh: true })
@@ -100,14 +104,18 @@ describe('PostgreSQL down, then back', () => {
 
   it('a worker started while it is down keeps retrying and runs jobs once it is up', { timeout: 120_000 }, async () => {
     expect(server).toBeNull()
-    worker = startProcess('workers/main.ts', {
-      DATABASE_URL: url,
-      SESSION_SECRET: SECRET,
-      REALTIME_PORT: String(realtimePort),
-      APP_ORIGIN: 'http://127.0.0.1:9',
-      // Every city in about 3.4 s: long enough to restart PostgreSQL in the middle (next test).
-      EXPORT_ROWS_PER_SECOND: '40000',
-    }, 'worker')
+    worker = startProcess(
+      'workers/main.ts',
+      {
+        DATABASE_URL: url,
+        SESSION_SECRET: SECRET,
+        REALTIME_PORT: String(realtimePort),
+        APP_ORIGIN: 'http://127.0.0.1:9',
+        // Every city in about 3.4 s: long enough to restart PostgreSQL in the middle (next test).
+        EXPORT_ROWS_PER_SECOND: '40000',
+      },
+      'worker',
+    )
     await worker.waitForLine(/database unavailable .*retrying in 1 s/)
     await worker.waitForLine(/database unavailable .*retrying in 2 s/)
     expect(worker.alive()).toBe(true)
@@ -122,53 +130,78 @@ describe('PostgreSQL down, then back', () => {
     expect(done).toMatchObject({ state: 'completed', attempt: 1, result: { rows: 33 } })
   })
 
-  it('restarted in the middle of an export: the worker stays up, the job ends completed, and the open socket sees it', { timeout: 150_000 }, async () => {
-    expect(worker?.alive()).toBe(true)
-    const socket: Socket = connectSocket(`http://127.0.0.1:${realtimePort}`, {
-      transports: ['websocket'],
-      auth: { token: await signRealtimeToken(SECRET, owner) },
-      forceNew: true,
-    })
-    const events: JobSnapshot[] = []
-    let onEvent = () => {}
-    socket.on(JOB_CHANGED_EVENT, (raw: unknown) => { events.push(JobSnapshot.parse(raw)); onEvent() })
-    const eventMatching = (predicate: (s: JobSnapshot) => boolean, timeoutMs: number) => new Promise<JobSnapshot>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no matching socket event within ${timeoutMs} ms; last: ${JSON.stringify(events.at(-1))}`)), timeoutMs)
-      onEvent = () => {
-        const found = events.find(predicate)
-        if (found) { clearTimeout(timer); resolve(found) }
+  it(
+    'restarted in the middle of an export: the worker stays up, the job ends completed, and the open socket sees it',
+    { timeout: 150_000 },
+    async () => {
+      expect(worker?.alive()).toBe(true)
+      const socket: Socket = connectSocket(`http://127.0.0.1:${realtimePort}`, {
+        transports: ['websocket'],
+        auth: { token: await signRealtimeToken(SECRET, owner) },
+        forceNew: true,
+      })
+      const events: JobSnapshot[] = []
+      let onEvent = () => {}
+      socket.on(JOB_CHANGED_EVENT, (raw: unknown) => {
+        events.push(JobSnapshot.parse(raw))
+        onEvent()
+      })
+      const eventMatching = (predicate: (s: JobSnapshot) => boolean, timeoutMs: number) =>
+        new Promise<JobSnapshot>((resolve, reject) => {
+          const timer = setTimeout(
+            () =>
+              reject(
+                new Error(`no matching socket event within ${timeoutMs} ms; last: ${JSON.stringify(events.at(-1))}`),
+              ),
+            timeoutMs,
+          )
+          onEvent = () => {
+            const found = events.find(predicate)
+            if (found) {
+              clearTimeout(timer)
+              resolve(found)
+            }
+          }
+          onEvent()
+        })
+      try {
+        await new Promise<void>((resolve, reject) => {
+          socket.once('connect', resolve)
+          socket.once('connect_error', reject)
+        })
+        const started = await actions.startExport({})
+        expect(started.ok).toBe(true)
+        if (!started.ok) return
+        const id = started.value.job.id
+        await eventMatching((s) => s.id === id && s.state === 'active' && (s.progress?.current ?? 0) > 0, 10_000)
+
+        const restartAt = Date.now()
+        await stopServer()
+        await startServer()
+        const downMs = Date.now() - restartAt
+
+        const completed = await eventMatching((s) => s.id === id && s.state === 'completed', 120_000)
+        const tookMs = Date.now() - restartAt
+        const row = await waitForJob(url, id, ['completed', 'failed', 'cancelled'], 5_000)
+        const path = events
+          .filter((s) => s.id === id)
+          .sort((a, b) => a.seq - b.seq)
+          .map((s) => `${s.state}:${s.attempt}${s.error ? `:${s.error.code}` : ''}`)
+          .filter((step, i, all) => step !== all[i - 1])
+        console.log(
+          `[outage] PostgreSQL down for ${downMs} ms; export completed ${tookMs} ms after the restart began, attempt ${row.attempt}; states seen by the socket: ${path.join(' -> ')}`,
+        )
+        expect(row).toMatchObject({ state: 'completed', result: { rows: ALL_CITIES } })
+        expect(completed).toEqual(row)
+        expect(socket.connected).toBe(true)
+        expect(worker!.alive()).toBe(true)
+        expect(await healthOf()).toEqual({ status: 200, body: { status: 'ok', database: 'up' } })
+      } finally {
+        socket.disconnect()
       }
-      onEvent()
-    })
-    try {
-      await new Promise<void>((resolve, reject) => { socket.once('connect', resolve); socket.once('connect_error', reject) })
-      const started = await actions.startExport({})
-      expect(started.ok).toBe(true)
-      if (!started.ok) return
-      const id = started.value.job.id
-      await eventMatching((s) => s.id === id && s.state === 'active' && (s.progress?.current ?? 0) > 0, 10_000)
-
-      const restartAt = Date.now()
-      await stopServer()
-      await startServer()
-      const downMs = Date.now() - restartAt
-
-      const completed = await eventMatching((s) => s.id === id && s.state === 'completed', 120_000)
-      const tookMs = Date.now() - restartAt
-      const row = await waitForJob(url, id, ['completed', 'failed', 'cancelled'], 5_000)
-      const path = events.filter((s) => s.id === id).sort((a, b) => a.seq - b.seq)
-        .map((s) => `${s.state}:${s.attempt}${s.error ? `:${s.error.code}` : ''}`).filter((step, i, all) => step !== all[i - 1])
-      console.log(`[outage] PostgreSQL down for ${downMs} ms; export completed ${tookMs} ms after the restart began, attempt ${row.attempt}; states seen by the socket: ${path.join(' -> ')}`)
-      expect(row).toMatchObject({ state: 'completed', result: { rows: ALL_CITIES } })
-      expect(completed).toEqual(row)
-      expect(socket.connected).toBe(true)
-      expect(worker!.alive()).toBe(true)
-      expect(await healthOf()).toEqual({ status: 200, body: { status: 'ok', database: 'up' } })
-    } finally {
-      socket.disconnect()
-    }
-    const exit = await stopProcess(worker!)
-    expect(exit).toEqual({ code: 0, signal: null })
-    expect(worker!.stderr()).not.toMatch(/Cannot use a pool after calling end|Unhandled|uncaught/i)
-  })
+      const exit = await stopProcess(worker!)
+      expect(exit).toEqual({ code: 0, signal: null })
+      expect(worker!.stderr()).not.toMatch(/Cannot use a pool after calling end|Unhandled|uncaught/i)
+    },
+  )
 })

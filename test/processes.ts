@@ -37,7 +37,11 @@ export function startProcess(entry: string, env: Record<string, string>, label =
   })
   let out = ''
   let err = ''
-  interface Waiter { pattern: RegExp; resolve: (line: string) => void; reject: (err: Error) => void }
+  interface Waiter {
+    pattern: RegExp
+    resolve: (line: string) => void
+    reject: (err: Error) => void
+  }
   const waiters = new Set<Waiter>()
   const find = (pattern: RegExp) => `${out}\n${err}`.split('\n').find((l) => pattern.test(l))
   const scan = () => {
@@ -49,19 +53,36 @@ export function startProcess(entry: string, env: Record<string, string>, label =
       }
     }
   }
-  const echo = process.env.NBJ_TEST_ECHO ? (s: string) => process.stdout.write(s.replace(/^(?=.)/gm, `  <${label}> `)) : () => undefined
-  proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => { out += chunk; echo(chunk); scan() })
-  proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => { err += chunk; echo(chunk); scan() })
+  const echo = process.env.NBJ_TEST_ECHO
+    ? (s: string) => process.stdout.write(s.replace(/^(?=.)/gm, `  <${label}> `))
+    : () => undefined
+  proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    out += chunk
+    echo(chunk)
+    scan()
+  })
+  proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    err += chunk
+    echo(chunk)
+    scan()
+  })
   // 'close' comes after 'exit' and after both output streams ended: nothing more will be printed.
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     proc.once('close', (code, signal) => {
-      for (const w of waiters) w.reject(new Error(`${label} (pid ${proc.pid}) exited (${code ?? signal}) without printing ${w.pattern}.\n--- stdout ---\n${out}\n--- stderr ---\n${err}`))
+      for (const w of waiters)
+        w.reject(
+          new Error(
+            `${label} (pid ${proc.pid}) exited (${code ?? signal}) without printing ${w.pattern}.\n--- stdout ---\n${out}\n--- stderr ---\n${err}`,
+          ),
+        )
       waiters.clear()
       resolve({ code, signal })
     })
   })
   let closed = false
-  void exited.then(() => { closed = true })
+  void exited.then(() => {
+    closed = true
+  })
   const child: Child = {
     process: proc,
     pid: proc.pid!,
@@ -76,12 +97,22 @@ export function startProcess(entry: string, env: Record<string, string>, label =
       return new Promise((resolve, reject) => {
         const waiter: Waiter = {
           pattern,
-          resolve: (line) => { clearTimeout(timer); resolve(line) },
-          reject: (e) => { clearTimeout(timer); reject(e) },
+          resolve: (line) => {
+            clearTimeout(timer)
+            resolve(line)
+          },
+          reject: (e) => {
+            clearTimeout(timer)
+            reject(e)
+          },
         }
         const timer = setTimeout(() => {
           waiters.delete(waiter)
-          reject(new Error(`${label} (pid ${proc.pid}) printed no line matching ${pattern} within ${timeoutMs} ms.\n--- stdout ---\n${out}\n--- stderr ---\n${err}`))
+          reject(
+            new Error(
+              `${label} (pid ${proc.pid}) printed no line matching ${pattern} within ${timeoutMs} ms.\n--- stdout ---\n${out}\n--- stderr ---\n${err}`,
+            ),
+          )
         }, timeoutMs)
         waiters.add(waiter)
       })
@@ -97,7 +128,10 @@ export async function stopProcess(child: Child, signal: NodeJS.Signals = 'SIGTER
   if (child.alive()) child.process.kill(signal)
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`pid ${child.pid} did not exit within ${timeoutMs} ms of ${signal}`)), timeoutMs)
+    timer = setTimeout(
+      () => reject(new Error(`pid ${child.pid} did not exit within ${timeoutMs} ms of ${signal}`)),
+      timeoutMs,
+    )
   })
   try {
     return await Promise.race([child.exited, timeout])

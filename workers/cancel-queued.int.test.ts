@@ -12,7 +12,10 @@ import type { Worker } from './worker'
  * One job at a time, so a job enqueued behind a held one is certainly still queued.
  * `hold` keeps the handler running until the test opens that gate.
  */
-const Item = z.object({ hold: z.string().optional(), mode: z.enum(['complete', 'fail', 'wait-cancel']).default('complete') })
+const Item = z.object({
+  hold: z.string().optional(),
+  mode: z.enum(['complete', 'fail', 'wait-cancel']).default('complete'),
+})
 type Item = z.infer<typeof Item>
 
 const started: string[] = []
@@ -74,7 +77,10 @@ describe('cancelling a job', () => {
     expect(queued.state).toBe('queued')
 
     const outcome = await requestCancel(pool, queued.id, owner)
-    expect(outcome).toMatchObject({ kind: 'cancelled', job: { id: queued.id, state: 'cancelled', cancelRequested: true } })
+    expect(outcome).toMatchObject({
+      kind: 'cancelled',
+      job: { id: queued.id, state: 'cancelled', cancelRequested: true },
+    })
     expect(outcome.kind === 'cancelled' && outcome.job.settledAt).toBeTruthy()
 
     // The worker frees its slot and a later job runs: the cancelled one was skipped on the way.
@@ -100,7 +106,10 @@ describe('cancelling a job', () => {
     for (const job of [completed, failed]) {
       const before = await findJob(pool, job.id)
       const outcome = await requestCancel(pool, job.id, owner)
-      expect(outcome).toMatchObject({ kind: 'not_cancellable', job: { id: job.id, state: before!.state, cancelRequested: false } })
+      expect(outcome).toMatchObject({
+        kind: 'not_cancellable',
+        job: { id: job.id, state: before!.state, cancelRequested: false },
+      })
       expect(await findJob(pool, job.id)).toEqual(before)
     }
   })
@@ -109,13 +118,19 @@ describe('cancelling a job', () => {
     const blocker = await occupyTheWorker('second')
     const queued = await enqueue({})
     expect((await requestCancel(pool, queued.id, owner)).kind).toBe('cancelled')
-    expect(await requestCancel(pool, queued.id, owner)).toMatchObject({ kind: 'not_cancellable', job: { state: 'cancelled' } })
+    expect(await requestCancel(pool, queued.id, owner)).toMatchObject({
+      kind: 'not_cancellable',
+      job: { state: 'cancelled' },
+    })
     blocker.release()
     await waitForJob(db.url, blocker.job.id, 'completed')
 
     const running = await enqueue({ mode: 'wait-cancel' })
     await waitForJob(db.url, running.id, 'active')
-    expect(await requestCancel(pool, running.id, owner)).toMatchObject({ kind: 'cancelling', job: { state: 'active', cancelRequested: true } })
+    expect(await requestCancel(pool, running.id, owner)).toMatchObject({
+      kind: 'cancelling',
+      job: { state: 'active', cancelRequested: true },
+    })
     const second = await requestCancel(pool, running.id, owner)
     // Either the handler is still stopping or it has stopped: both refuse another cancel.
     expect(second.kind).toBe('not_cancellable')

@@ -37,7 +37,12 @@ const probes = new Map<string, Probe>()
 function probe(jobId: string): Probe {
   let p = probes.get(jobId)
   if (!p) {
-    p = { started: Promise.withResolvers(), aborted: Promise.withResolvers(), release: Promise.withResolvers(), returned: Promise.withResolvers() }
+    p = {
+      started: Promise.withResolvers(),
+      aborted: Promise.withResolvers(),
+      release: Promise.withResolvers(),
+      returned: Promise.withResolvers(),
+    }
     probes.set(jobId, p)
   }
   return p
@@ -53,7 +58,9 @@ abstract class CancelProbeQueue extends QueueService<Item, { late: boolean }> {
     try {
       // Captured here: the job helpers only resolve inside handleItem's own async context.
       const signal = this.signal
-      signal.addEventListener('abort', () => p.aborted.resolve({ at: performance.now(), reason: signal.reason }), { once: true })
+      signal.addEventListener('abort', () => p.aborted.resolve({ at: performance.now(), reason: signal.reason }), {
+        once: true,
+      })
       p.started.resolve()
       if (item.mode === 'ignore') {
         // Never looks at its signal: only the test's gate ends it.
@@ -98,7 +105,13 @@ beforeAll(async () => {
   db = await createTestDatabase()
   pool = createPool(db.url, { max: 4 })
   watch = await watchJobs(db.url)
-  const common = { databaseUrl: db.url, secret: 'x'.repeat(32), log: createLogger('test-worker'), realtimePort: null, origins: [] }
+  const common = {
+    databaseUrl: db.url,
+    secret: 'x'.repeat(32),
+    log: createLogger('test-worker'),
+    realtimePort: null,
+    origins: [],
+  }
   pushWorker = await startWorker({ ...common, queues: [CancelPushQueue as QueueClass], cancelPollMs: 600_000 })
   pollWorker = await startWorker({ ...common, queues: [CancelPollQueue as QueueClass] })
 })
@@ -127,7 +140,7 @@ function bossJob(queue: QueueName, id: string) {
 }
 
 describe('cancelling a running job', () => {
-  it('aborts the handler\'s signal, and checkCancelled() throws, well under a second after cancelJob returns (NOTIFY path)', async () => {
+  it("aborts the handler's signal, and checkCancelled() throws, well under a second after cancelJob returns (NOTIFY path)", async () => {
     const samples: number[] = []
     const fromCall: number[] = []
     for (let i = 0; i < 5; i++) {
@@ -145,15 +158,22 @@ describe('cancelling a running job', () => {
       fromCall.push(at - calledAt)
       expect(p.threwAt! - returnedAt).toBeLessThan(1_000)
       const cancelled = await watch.next(job.id, (s) => isSettled(s.state), 5_000)
-      expect(cancelled.snapshot).toMatchObject({ state: 'cancelled', cancelRequested: true, cancelledBy: 'owner', result: null })
+      expect(cancelled.snapshot).toMatchObject({
+        state: 'cancelled',
+        cancelRequested: true,
+        cancelledBy: 'owner',
+        result: null,
+      })
       expect((await bossJob('cancel-push', job.id))?.state).toBe('cancelled')
     }
     const sorted = [...samples].sort((a, b) => a - b)
-    console.log(`[cancel] cancel returned -> AbortSignal fired (NOTIFY): ${samples.map((s) => s.toFixed(1)).join(', ')} ms; median ${sorted[2]!.toFixed(1)} ms, max ${sorted[4]!.toFixed(1)} ms; from the call: max ${Math.max(...fromCall).toFixed(1)} ms`)
+    console.log(
+      `[cancel] cancel returned -> AbortSignal fired (NOTIFY): ${samples.map((s) => s.toFixed(1)).join(', ')} ms; median ${sorted[2]!.toFixed(1)} ms, max ${sorted[4]!.toFixed(1)} ms; from the call: max ${Math.max(...fromCall).toFixed(1)} ms`,
+    )
     for (const s of samples) expect(s).toBeLessThan(1_000)
   })
 
-  it('still reaches the handler within about a second when the cancel\'s NOTIFY never comes (polling fallback)', async () => {
+  it("still reaches the handler within about a second when the cancel's NOTIFY never comes (polling fallback)", async () => {
     const job = await startRunning('cancel-poll', 'honour')
     const p = probe(job.id)
     // The cancel request is written with the table's NOTIFY trigger disabled for this one
@@ -192,7 +212,9 @@ describe('cancelling a running job', () => {
 
     const forced = await watch.next(job.id, (s) => isSettled(s.state), 5_000)
     const forcedAfter = performance.now() - cancelledAt
-    console.log(`[cancel] ignoring handler forced to cancelled ${forcedAfter.toFixed(0)} ms after cancelJob (grace 1 s)`)
+    console.log(
+      `[cancel] ignoring handler forced to cancelled ${forcedAfter.toFixed(0)} ms after cancelJob (grace 1 s)`,
+    )
     expect(forced.snapshot).toMatchObject({ state: 'cancelled', cancelRequested: true, result: null, attempt: 1 })
     expect(forcedAfter).toBeGreaterThanOrEqual(900)
     expect(forcedAfter).toBeLessThan(3_000)

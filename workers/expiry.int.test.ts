@@ -18,7 +18,14 @@ import type { Worker } from './worker'
 const Item = z.object({ cleanupMs: z.number().int().default(300) })
 type Item = z.infer<typeof Item>
 
-interface Run { jobId: string; attempt: number; startedAt: number; abortedAt?: number; reason?: unknown; endedAt?: number }
+interface Run {
+  jobId: string
+  attempt: number
+  startedAt: number
+  abortedAt?: number
+  reason?: unknown
+  endedAt?: number
+}
 const runs: Run[] = []
 let runningNow = 0
 let mostAtOnce = 0
@@ -54,7 +61,13 @@ abstract class ExpiringQueue extends QueueService<Item, { attempt: number }> {
 
 class ExpiringRetryQueue extends ExpiringQueue {
   readonly name = 'expiring'
-  readonly options: QueueOptions = { expireInSeconds: 2, retryLimit: 1, retryDelay: 0, retryBackoff: false, heartbeatSeconds: 10 }
+  readonly options: QueueOptions = {
+    expireInSeconds: 2,
+    retryLimit: 1,
+    retryDelay: 0,
+    retryBackoff: false,
+    heartbeatSeconds: 10,
+  }
 }
 
 class ExpiringFinalQueue extends ExpiringQueue {
@@ -95,7 +108,9 @@ describe('a job that outlives its expireInSeconds', () => {
     expect(second!.attempt).toBe(2)
     expect(first!.reason).toBe('expired')
     const abortedAfter = first!.abortedAt! - first!.startedAt
-    console.log(`[expiry] attempt 1 aborted ${abortedAfter.toFixed(0)} ms after it started (expireInSeconds 2); attempt 2 started ${(second!.startedAt - first!.endedAt!).toFixed(0)} ms after attempt 1 ended`)
+    console.log(
+      `[expiry] attempt 1 aborted ${abortedAfter.toFixed(0)} ms after it started (expireInSeconds 2); attempt 2 started ${(second!.startedAt - first!.endedAt!).toFixed(0)} ms after attempt 1 ended`,
+    )
     // Before pg-boss would expire it (2 s), so the handler stops before anyone may retry it.
     expect(abortedAfter).toBeLessThan(2_000)
     // The two attempts never ran at once, though a second slot was free all along.
@@ -103,15 +118,27 @@ describe('a job that outlives its expireInSeconds', () => {
     expect(mostAtOnce).toBe(1)
 
     // Between the attempts the owner saw why: queued for a retry, expired.
-    const between = watch.seen(job.id).map((s) => s.snapshot).find((s) => s.state === 'queued' && s.attempt === 1)
-    expect(between).toMatchObject({ error: { code: 'EXPIRED', message: expect.stringMatching(/longer than its limit of 2 s/) }, retryAt: expect.any(String) })
+    const between = watch
+      .seen(job.id)
+      .map((s) => s.snapshot)
+      .find((s) => s.state === 'queued' && s.attempt === 1)
+    expect(between).toMatchObject({
+      error: { code: 'EXPIRED', message: expect.stringMatching(/longer than its limit of 2 s/) },
+      retryAt: expect.any(String),
+    })
     expect((await worker.boss.getJobById('expiring', job.id))?.state).toBe('completed')
   })
 
   it('fails as EXPIRED when no retries are left', async () => {
     const job = await enqueueJob(pool, { queue: 'expiring-final', ownerId: owner, payload: { cleanupMs: 0 } })
     const done = await watch.next(job.id, (s) => s.state === 'completed' || s.state === 'failed', 15_000)
-    expect(done.snapshot).toMatchObject({ state: 'failed', attempt: 1, error: { code: 'EXPIRED' }, retryAt: null, settledAt: expect.any(String) })
+    expect(done.snapshot).toMatchObject({
+      state: 'failed',
+      attempt: 1,
+      error: { code: 'EXPIRED' },
+      retryAt: null,
+      settledAt: expect.any(String),
+    })
     expect((await worker.boss.getJobById('expiring-final', job.id))?.state).toBe('failed')
   })
 })

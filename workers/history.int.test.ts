@@ -83,7 +83,10 @@ describe('job timeline', () => {
     expect(settled.cancelledBy).toBe('operator')
     const events = await getTimeline(pool, job.id)
     expect(events.map((e) => [e.kind, e.actor])).toEqual([
-      ['queued', null], ['started', null], ['cancel_requested', 'operator'], ['cancelled', 'operator'],
+      ['queued', null],
+      ['started', null],
+      ['cancel_requested', 'operator'],
+      ['cancelled', 'operator'],
     ])
   })
 
@@ -108,35 +111,63 @@ describe('deferred actions', () => {
     expect(job.state).toBe('queued')
     const done = await waitForJob(db.url, job.id, 'completed')
     expect(done.result).toMatchObject({ messageId: expect.any(String) })
-    const { rows } = await pool.query('SELECT to_address, subject, owner_id, transport FROM app.sent_emails WHERE job_id = $1', [job.id])
-    expect(rows).toEqual([{ to_address: 'ada@example.com', subject: 'Welcome!', owner_id: owner, transport: 'recorded' }])
+    const { rows } = await pool.query(
+      'SELECT to_address, subject, owner_id, transport FROM app.sent_emails WHERE job_id = $1',
+      [job.id],
+    )
+    expect(rows).toEqual([
+      { to_address: 'ada@example.com', subject: 'Welcome!', owner_id: owner, transport: 'recorded' },
+    ])
   })
 
   it('makes one job for repeated calls with one idempotency key', async () => {
-    const calls = await Promise.all([1, 2, 3].map(() =>
-      defer(pool, sendWelcomeEmail, { email: 'grace@example.com' }, { ownerId: owner, idempotencyKey: 'welcome:grace' }).catch((e: Error) => e)))
+    const calls = await Promise.all(
+      [1, 2, 3].map(() =>
+        defer(
+          pool,
+          sendWelcomeEmail,
+          { email: 'grace@example.com' },
+          { ownerId: owner, idempotencyKey: 'welcome:grace' },
+        ).catch((e: Error) => e),
+      ),
+    )
     const ids = new Set(calls.map((c) => (c instanceof Error ? c.message : c.id)))
     // Concurrent inserts with one key: one wins, the others see it (or lose the race and retry).
     const jobs = await pool.query(`SELECT id FROM app.jobs WHERE idempotency_key = 'welcome:grace'`)
     expect(jobs.rowCount).toBe(1)
-    const again = await defer(pool, sendWelcomeEmail, { email: 'grace@example.com' }, { ownerId: owner, idempotencyKey: 'welcome:grace' })
+    const again = await defer(
+      pool,
+      sendWelcomeEmail,
+      { email: 'grace@example.com' },
+      { ownerId: owner, idempotencyKey: 'welcome:grace' },
+    )
     expect(again.id).toBe(jobs.rows[0].id)
     expect(ids.has(again.id)).toBe(true)
     await waitForJob(db.url, again.id, 'completed')
     const boss = await pool.query(`SELECT count(*)::int AS n FROM pgboss.job WHERE id = $1`, [again.id])
     expect(boss.rows[0].n).toBe(1)
     // The same key of another owner is another job.
-    const theirs = await defer(pool, sendWelcomeEmail, { email: 'grace@example.com' }, { ownerId: other, idempotencyKey: 'welcome:grace' })
+    const theirs = await defer(
+      pool,
+      sendWelcomeEmail,
+      { email: 'grace@example.com' },
+      { ownerId: other, idempotencyKey: 'welcome:grace' },
+    )
     expect(theirs.id).not.toBe(again.id)
   })
 
-  it('exists if and only if the caller\'s transaction commits', async () => {
+  it("exists if and only if the caller's transaction commits", async () => {
     let inTx = ''
-    await expect(withTransaction(pool, async (tx) => {
-      inTx = (await defer(pool, sendWelcomeEmail, { email: 'rollback@example.com' }, { ownerId: owner, tx })).id
-      throw new Error('the caller\'s own write failed')
-    })).rejects.toThrow('own write failed')
-    const gone = await pool.query('SELECT 1 FROM app.jobs WHERE id = $1 UNION ALL SELECT 1 FROM pgboss.job WHERE id = $1', [inTx])
+    await expect(
+      withTransaction(pool, async (tx) => {
+        inTx = (await defer(pool, sendWelcomeEmail, { email: 'rollback@example.com' }, { ownerId: owner, tx })).id
+        throw new Error("the caller's own write failed")
+      }),
+    ).rejects.toThrow('own write failed')
+    const gone = await pool.query(
+      'SELECT 1 FROM app.jobs WHERE id = $1 UNION ALL SELECT 1 FROM pgboss.job WHERE id = $1',
+      [inTx],
+    )
     expect(gone.rowCount).toBe(0)
 
     let committed = ''
@@ -154,7 +185,7 @@ describe('deferred actions', () => {
     await waitForJob(db.url, job.id, 'completed')
   })
 
-  it('refuses input that does not match the action\'s schema before storing anything', async () => {
+  it("refuses input that does not match the action's schema before storing anything", async () => {
     const before = await pool.query(`SELECT count(*)::int AS n FROM app.jobs`)
     await expect(defer(pool, sendWelcomeEmail, { email: 'not an email' }, { ownerId: owner })).rejects.toThrow()
     const after = await pool.query(`SELECT count(*)::int AS n FROM app.jobs`)
@@ -163,7 +194,7 @@ describe('deferred actions', () => {
 })
 
 describe('history pages', () => {
-  it('pages through one owner\'s jobs newest first by keyset, filtered by queue and state', async () => {
+  it("pages through one owner's jobs newest first by keyset, filtered by queue and state", async () => {
     const viewer = '55555555-5555-4555-8555-555555555555'
     const created: string[] = []
     for (let i = 0; i < 7; i++) {
@@ -171,8 +202,16 @@ describe('history pages', () => {
     }
     await Promise.all(created.map((id) => waitForJob(db.url, id, 'completed')))
     const first = await listJobHistory(pool, { ownerId: viewer, filter: { queue: DEFERRED_QUEUE }, limit: 3 })
-    const second = await listJobHistory(pool, { ownerId: viewer, filter: { queue: DEFERRED_QUEUE, cursor: first.nextCursor! }, limit: 3 })
-    const third = await listJobHistory(pool, { ownerId: viewer, filter: { queue: DEFERRED_QUEUE, cursor: second.nextCursor! }, limit: 3 })
+    const second = await listJobHistory(pool, {
+      ownerId: viewer,
+      filter: { queue: DEFERRED_QUEUE, cursor: first.nextCursor! },
+      limit: 3,
+    })
+    const third = await listJobHistory(pool, {
+      ownerId: viewer,
+      filter: { queue: DEFERRED_QUEUE, cursor: second.nextCursor! },
+      limit: 3,
+    })
     expect(third.nextCursor).toBeNull()
     const ids = [...first.jobs, ...second.jobs, ...third.jobs].map((j) => j.id)
     expect(ids).toEqual([...created].reverse())
@@ -192,10 +231,14 @@ describe('operator view figures', () => {
     const job = await enqueueJob(pool, { queue: 'flaky', ownerId: owner, payload: { key: 'count-me' } })
     await waitForJob(db.url, job.id, 'failed')
     const counts = await queueCounts(pool, await producerFor(pool))
-    expect(counts.map((q) => q.name)).toEqual(expect.arrayContaining([EXPORTS_QUEUE, DEFERRED_QUEUE, 'flaky', 'waiter']))
+    expect(counts.map((q) => q.name)).toEqual(
+      expect.arrayContaining([EXPORTS_QUEUE, DEFERRED_QUEUE, 'flaky', 'waiter']),
+    )
     expect(counts.some((q) => q.name.startsWith('__'))).toBe(false)
     const { rows } = await pool.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM app.jobs WHERE queue = $1 AND state = 'completed' AND settled_at > now() - interval '1 hour'`, [EXPORTS_QUEUE])
+      `SELECT count(*)::int AS n FROM app.jobs WHERE queue = $1 AND state = 'completed' AND settled_at > now() - interval '1 hour'`,
+      [EXPORTS_QUEUE],
+    )
     expect(counts.find((q) => q.name === EXPORTS_QUEUE)?.completedLastHour).toBe(rows[0]!.n)
   })
 
@@ -222,11 +265,14 @@ describe('retention', () => {
     await pool.query(`UPDATE app.jobs SET settled_at = now() - interval '40 days' WHERE id = $1`, [whole.id])
     const deleted = await runRetention(pool, { fileHours: 24, jobDays: 30 })
     expect(deleted.files).toBeGreaterThanOrEqual(2)
-    const parts = async (id: string) => (await pool.query('SELECT count(*)::int AS n FROM app.job_file_parts WHERE job_id = $1', [id])).rows[0].n
+    const parts = async (id: string) =>
+      (await pool.query('SELECT count(*)::int AS n FROM app.job_file_parts WHERE job_id = $1', [id])).rows[0].n
     expect(await parts(keep.id)).toBeGreaterThan(0)
     expect(await parts(fileOnly.id)).toBe(0)
-    const rows = await pool.query('SELECT id FROM app.jobs WHERE id = ANY($1::uuid[])', [[keep.id, fileOnly.id, whole.id]])
+    const rows = await pool.query('SELECT id FROM app.jobs WHERE id = ANY($1::uuid[])', [
+      [keep.id, fileOnly.id, whole.id],
+    ])
     expect(rows.rows.map((r) => r.id).sort()).toEqual([keep.id, fileOnly.id].sort())
-    expect((await getTimeline(pool, whole.id))).toEqual([])
+    expect(await getTimeline(pool, whole.id)).toEqual([])
   })
 })

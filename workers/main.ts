@@ -25,7 +25,9 @@ async function start(): Promise<Worker | null> {
         secret: config.SESSION_SECRET,
         log,
         realtimePort: config.REALTIME_PORT,
-        origins: config.APP_ORIGIN.split(',').map((s) => s.trim()).filter(Boolean),
+        origins: config.APP_ORIGIN.split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
       })
     } catch (err) {
       if (!isDatabaseUnavailable(err)) throw err

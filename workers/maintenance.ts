@@ -35,11 +35,15 @@ export async function runRetention(db: Queryable, policy: RetentionPolicy): Prom
   const files = await db.query(
     `DELETE FROM app.job_file_parts p USING app.jobs j
       WHERE p.job_id = j.id AND j.settled_at < now() - make_interval(secs => $1) RETURNING p.job_id`,
-    [policy.fileHours * 3600])
+    [policy.fileHours * 3600],
+  )
   const jobs = await db.query(
     `DELETE FROM app.jobs WHERE state IN ('completed', 'failed', 'cancelled') AND settled_at < now() - make_interval(secs => $1)`,
-    [policy.jobDays * 86400])
-  await db.query(`DELETE FROM app.sent_emails WHERE sent_at < now() - make_interval(secs => $1)`, [policy.jobDays * 86400])
+    [policy.jobDays * 86400],
+  )
+  await db.query(`DELETE FROM app.sent_emails WHERE sent_at < now() - make_interval(secs => $1)`, [
+    policy.jobDays * 86400,
+  ])
   return { files: new Set(files.rows.map((r) => r.job_id)).size, jobs: jobs.rowCount ?? 0 }
 }
 
@@ -50,6 +54,7 @@ export async function startMaintenance(boss: PgBoss, pool: pg.Pool, log: Logger)
   await boss.schedule(MAINTENANCE_QUEUE, SCHEDULE, {}, { key: 'retention' })
   await boss.work(MAINTENANCE_QUEUE, async () => {
     const deleted = await runRetention(pool, policy)
-    if (deleted.files || deleted.jobs) log.info(`retention: deleted ${deleted.files} export file(s) and ${deleted.jobs} settled job(s)`)
+    if (deleted.files || deleted.jobs)
+      log.info(`retention: deleted ${deleted.files} export file(s) and ${deleted.jobs} settled job(s)`)
   })
 }

@@ -32,7 +32,14 @@ export async function migrateApp(databaseUrl: string, log: Logger): Promise<void
 
 /** Installs or upgrades pg-boss's schema, then stops (the worker's own instance migrates too). */
 export async function migratePgBoss(databaseUrl: string): Promise<void> {
-  const boss = new PgBoss({ connectionString: databaseUrl, schema: PGBOSS_SCHEMA, supervise: false, schedule: false, registerInstance: false, max: 2 })
+  const boss = new PgBoss({
+    connectionString: databaseUrl,
+    schema: PGBOSS_SCHEMA,
+    supervise: false,
+    schedule: false,
+    registerInstance: false,
+    max: 2,
+  })
   boss.on('error', () => undefined)
   await boss.start()
   await boss.stop({ graceful: false, close: true })

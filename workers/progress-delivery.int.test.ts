@@ -68,12 +68,18 @@ class ProgressQueue extends QueueService<Item, unknown> {
       // One more unit every 10 ms until the test opens the gate.
       const done = gate(`${jobId}:steady`)
       let stop = false
-      void done.promise.then(() => { stop = true })
+      void done.promise.then(() => {
+        stop = true
+      })
       let i = 0
       while (!stop) {
         this.reportProgress({ current: ++i, total: 1_000_000, message: `Unit ${i}` })
         steadyUnits.set(jobId, i)
-        for (const w of unitWaiters) if (w.jobId === jobId && i >= w.units) { unitWaiters.delete(w); w.resolve() }
+        for (const w of unitWaiters)
+          if (w.jobId === jobId && i >= w.units) {
+            unitWaiters.delete(w)
+            w.resolve()
+          }
         await sleep(10)
       }
       this.reportProgress({ current: i, total: i, message: 'Done' })
@@ -178,45 +184,56 @@ function shownProgress(snapshots: JobSnapshot[]): number[] {
 
 /** The event a client keeps in the end: the highest seq. */
 function newestEvent(jobId: string): JobSnapshot {
-  return events.filter((e) => e.snapshot.id === jobId).map((e) => e.snapshot).sort((a, b) => b.seq - a.seq)[0]!
+  return events
+    .filter((e) => e.snapshot.id === jobId)
+    .map((e) => e.snapshot)
+    .sort((a, b) => b.seq - a.seq)[0]!
 }
 
 describe('progress reported on every iteration', () => {
-  it('costs about one database write a second and at most about ten socket events a second, and the final progress always arrives', { timeout: 60_000 }, async () => {
-    const N = 200_000
-    const job = await enqueue({ mode: 'chatty', iterations: N })
-    const done = await watch.next(job.id, (s) => s.state === 'completed' || s.state === 'failed', 30_000)
-    expect(done.snapshot.state).toBe('completed')
-    await nextEvent(job.id, (s) => s.state === 'completed')
+  it(
+    'costs about one database write a second and at most about ten socket events a second, and the final progress always arrives',
+    { timeout: 60_000 },
+    async () => {
+      const N = 200_000
+      const job = await enqueue({ mode: 'chatty', iterations: N })
+      const done = await watch.next(job.id, (s) => s.state === 'completed' || s.state === 'failed', 30_000)
+      expect(done.snapshot.state).toBe('completed')
+      await nextEvent(job.id, (s) => s.state === 'completed')
 
-    // JobSnapshot drops findJob's ownerId: what a client holds.
-    const row = JobSnapshot.parse(await findJob(pool, job.id))
-    const durationS = (Date.parse(row.settledAt!) - Date.parse(row.startedAt!)) / 1000
-    // Every NOTIFY of the job from the moment it started: one per write to its row.
-    const writes = watch.seen(job.id).filter((s) => s.snapshot.state !== 'queued').length
-    const mine = events.filter((e) => e.snapshot.id === job.id)
-    const progressEvents = mine.filter((e) => e.snapshot.state === 'active' && (e.snapshot.progress?.current ?? 0) > 0)
-    const eventSpanS = (mine.at(-1)!.at - mine[0]!.at) / 1000
-    console.log(`[progress] ${N.toLocaleString('en-US')} reports in ${durationS.toFixed(2)} s: ${writes} row writes (${(writes / durationS).toFixed(1)}/s), ${mine.length} socket events (${progressEvents.length} progress; ${(mine.length / durationS).toFixed(1)}/s)`)
+      // JobSnapshot drops findJob's ownerId: what a client holds.
+      const row = JobSnapshot.parse(await findJob(pool, job.id))
+      const durationS = (Date.parse(row.settledAt!) - Date.parse(row.startedAt!)) / 1000
+      // Every NOTIFY of the job from the moment it started: one per write to its row.
+      const writes = watch.seen(job.id).filter((s) => s.snapshot.state !== 'queued').length
+      const mine = events.filter((e) => e.snapshot.id === job.id)
+      const progressEvents = mine.filter(
+        (e) => e.snapshot.state === 'active' && (e.snapshot.progress?.current ?? 0) > 0,
+      )
+      const eventSpanS = (mine.at(-1)!.at - mine[0]!.at) / 1000
+      console.log(
+        `[progress] ${N.toLocaleString('en-US')} reports in ${durationS.toFixed(2)} s: ${writes} row writes (${(writes / durationS).toFixed(1)}/s), ${mine.length} socket events (${progressEvents.length} progress; ${(mine.length / durationS).toFixed(1)}/s)`,
+      )
 
-    expect(durationS).toBeGreaterThan(1.5)
-    // Row writes: markActive, ~1 progress write a second, the settle.
-    expect(writes).toBeLessThanOrEqual(Math.ceil(durationS) + 3)
-    // Socket events: ~10 progress emits a second plus the row changes, never one per report.
-    expect(mine.length).toBeLessThanOrEqual(Math.ceil(10 * durationS) + writes + 3)
-    expect(mine.length).toBeLessThanOrEqual(Math.ceil(10 * Math.max(eventSpanS, durationS)) + writes + 3)
-    // ...but live: the bar moves several times a second.
-    expect(progressEvents.length).toBeGreaterThanOrEqual(Math.floor(3 * durationS))
+      expect(durationS).toBeGreaterThan(1.5)
+      // Row writes: markActive, ~1 progress write a second, the settle.
+      expect(writes).toBeLessThanOrEqual(Math.ceil(durationS) + 3)
+      // Socket events: ~10 progress emits a second plus the row changes, never one per report.
+      expect(mine.length).toBeLessThanOrEqual(Math.ceil(10 * durationS) + writes + 3)
+      expect(mine.length).toBeLessThanOrEqual(Math.ceil(10 * Math.max(eventSpanS, durationS)) + writes + 3)
+      // ...but live: the bar moves several times a second.
+      expect(progressEvents.length).toBeGreaterThanOrEqual(Math.floor(3 * durationS))
 
-    // The client ends on the truth: completed, with the final progress, equal to the row.
-    const newest = newestEvent(job.id)
-    expect(newest).toEqual(row)
-    expect(newest).toMatchObject({ state: 'completed', progress: { current: N, total: N } })
-    expect(row.progress).toEqual({ current: N, total: N, message: `Row ${N} of ${N}` })
-    // And what the tab showed, event by event, never went backwards.
-    const shownValues = shownProgress(mine.map((e) => e.snapshot))
-    expect(shownValues).toEqual([...shownValues].sort((a, b) => a - b))
-  })
+      // The client ends on the truth: completed, with the final progress, equal to the row.
+      const newest = newestEvent(job.id)
+      expect(newest).toEqual(row)
+      expect(newest).toMatchObject({ state: 'completed', progress: { current: N, total: N } })
+      expect(row.progress).toEqual({ current: N, total: N, message: `Row ${N} of ${N}` })
+      // And what the tab showed, event by event, never went backwards.
+      const shownValues = shownProgress(mine.map((e) => e.snapshot))
+      expect(shownValues).toEqual([...shownValues].sort((a, b) => a - b))
+    },
+  )
 })
 
 describe('a progress write the database holds up', () => {
@@ -229,9 +246,17 @@ describe('a progress write the database holds up', () => {
     try {
       await holder.query('BEGIN')
       await holder.query('SELECT 1 FROM app.jobs WHERE id = $1 FOR UPDATE', [job.id])
-      await expect.poll(async () => (await pool.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE app.jobs SET progress%'`)).rows[0]!.n,
-      { timeout: 5_000 }).toBe(1)
+      await expect
+        .poll(
+          async () =>
+            (
+              await pool.query<{ n: number }>(
+                `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE app.jobs SET progress%'`,
+              )
+            ).rows[0]!.n,
+          { timeout: 5_000 },
+        )
+        .toBe(1)
       // The handler reports 30 more units (about 0.3 s, three emit intervals) while the write waits.
       await unitsReached(job.id, steadyUnits.get(job.id)! + 30)
       await holder.query('COMMIT')
@@ -246,7 +271,9 @@ describe('a progress write the database holds up', () => {
 
     const mine = events.filter((e) => e.snapshot.id === job.id).map((e) => e.snapshot)
     const shownValues = shownProgress(mine)
-    const drops = shownValues.flatMap((v, i) => (i > 0 && v < shownValues[i - 1]! ? [`${shownValues[i - 1]} -> ${v}`] : []))
+    const drops = shownValues.flatMap((v, i) =>
+      i > 0 && v < shownValues[i - 1]! ? [`${shownValues[i - 1]} -> ${v}`] : [],
+    )
     expect(drops).toEqual([])
     expect(mine.reduce<JobSnapshot | undefined>(newer, undefined)).toMatchObject({ state: 'completed' })
   })
@@ -254,14 +281,26 @@ describe('a progress write the database holds up', () => {
 
 describe('progress messages', () => {
   // What each message must look like on arrival (socket event, NOTIFY and row alike).
-  const tricky = 'Emoji 🚀👩🏽‍💻 "double" \'single\' `back` <b>&amp;</b> \\ backslash\nnew line\r\n\ttab é 中文 ✓ \u0000NUL \uD800lone \uDFFFlow end'
+  const tricky =
+    'Emoji 🚀👩🏽‍💻 "double" \'single\' `back` <b>&amp;</b> \\ backslash\nnew line\r\n\ttab é 中文 ✓ \u0000NUL \uD800lone \uDFFFlow end'
   const cases: [string, string, string][] = [
-    ['any text but NUL and lone surrogates arrives unchanged', tricky,
+    [
+      'any text but NUL and lone surrogates arrives unchanged',
+      tricky,
       // NUL is removed; a lone surrogate becomes U+FFFD (jsonb can store neither).
-      tricky.replace('\u0000', '').replace('\uD800', '\uFFFD').replace('\uDFFF', '\uFFFD')],
-    ['a message over 500 characters is cut on purpose, ending with "…"', 'x'.repeat(600), `${'x'.repeat(PROGRESS_MESSAGE_MAX - 1)}…`],
+      tricky.replace('\u0000', '').replace('\uD800', '\uFFFD').replace('\uDFFF', '\uFFFD'),
+    ],
+    [
+      'a message over 500 characters is cut on purpose, ending with "…"',
+      'x'.repeat(600),
+      `${'x'.repeat(PROGRESS_MESSAGE_MAX - 1)}…`,
+    ],
     ['a cut never splits an emoji in half', '🚀'.repeat(300), `${'🚀'.repeat((PROGRESS_MESSAGE_MAX - 2) / 2)}…`],
-    ['a message of exactly 500 characters is kept whole', 'y'.repeat(PROGRESS_MESSAGE_MAX), 'y'.repeat(PROGRESS_MESSAGE_MAX)],
+    [
+      'a message of exactly 500 characters is kept whole',
+      'y'.repeat(PROGRESS_MESSAGE_MAX),
+      'y'.repeat(PROGRESS_MESSAGE_MAX),
+    ],
   ]
 
   it.each(cases)('%s', async (name, message, expected) => {
@@ -281,18 +320,22 @@ describe('progress messages', () => {
   })
 })
 
-describe('snapshots over PostgreSQL\'s 8000-byte NOTIFY limit', () => {
-  it('still reach the owner\'s socket: progress of a job with a 10 kB payload, and its 20 kB result in full', { timeout: 30_000 }, async () => {
-    const job = await enqueue({ mode: 'big', pad: 'ü'.repeat(10_000), resultBytes: 20_000 })
-    const halfway = await nextEvent(job.id, (s) => s.state === 'active' && s.progress?.current === 1)
-    expect(halfway.payload).toMatchObject({ pad: 'ü'.repeat(10_000) })
-    gate(`${job.id}:big`).resolve()
-    const completed = await nextEvent(job.id, (s) => s.state === 'completed')
-    const snapshot = JobSnapshot.parse(await findJob(pool, job.id))
-    expect(Buffer.byteLength(JSON.stringify(snapshot.result))).toBeGreaterThan(8_000)
-    expect(completed).toEqual(snapshot)
-    expect(newestEvent(job.id)).toEqual(snapshot)
-    // The trigger sent a reference, not the snapshot, and nothing was lost on the way.
-    expect(watch.seen(job.id).every((s) => !s.inline)).toBe(true)
-  })
+describe("snapshots over PostgreSQL's 8000-byte NOTIFY limit", () => {
+  it(
+    "still reach the owner's socket: progress of a job with a 10 kB payload, and its 20 kB result in full",
+    { timeout: 30_000 },
+    async () => {
+      const job = await enqueue({ mode: 'big', pad: 'ü'.repeat(10_000), resultBytes: 20_000 })
+      const halfway = await nextEvent(job.id, (s) => s.state === 'active' && s.progress?.current === 1)
+      expect(halfway.payload).toMatchObject({ pad: 'ü'.repeat(10_000) })
+      gate(`${job.id}:big`).resolve()
+      const completed = await nextEvent(job.id, (s) => s.state === 'completed')
+      const snapshot = JobSnapshot.parse(await findJob(pool, job.id))
+      expect(Buffer.byteLength(JSON.stringify(snapshot.result))).toBeGreaterThan(8_000)
+      expect(completed).toEqual(snapshot)
+      expect(newestEvent(job.id)).toEqual(snapshot)
+      // The trigger sent a reference, not the snapshot, and nothing was lost on the way.
+      expect(watch.seen(job.id).every((s) => !s.inline)).toBe(true)
+    },
+  )
 })

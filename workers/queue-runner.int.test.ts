@@ -9,7 +9,11 @@ import { QueueService, type QueueClass } from './queue-service'
 import type { Worker } from './worker'
 
 /** A queue whose handler does what the item says, so each test scripts its own job. */
-const Step = z.object({ mode: z.enum(['complete', 'fail', 'throw', 'wait-cancel']), steps: z.number().int().default(3), gate: z.string().optional() })
+const Step = z.object({
+  mode: z.enum(['complete', 'fail', 'throw', 'wait-cancel']),
+  steps: z.number().int().default(3),
+  gate: z.string().optional(),
+})
 type Step = z.infer<typeof Step>
 
 const gates = new Map<string, () => void>()
@@ -26,7 +30,8 @@ class ScriptedQueue extends QueueService<Step, { steps: number }> {
     activeNow++
     maxActive = Math.max(maxActive, activeNow)
     try {
-      for (let i = 1; i <= item.steps; i++) this.reportProgress({ current: i, total: item.steps, message: `step ${i} of ${this.job.jobId}` })
+      for (let i = 1; i <= item.steps; i++)
+        this.reportProgress({ current: i, total: item.steps, message: `step ${i} of ${this.job.jobId}` })
       if (item.mode === 'fail') this.failJob({ error: 'The input had no rows to work on.' })
       if (item.mode === 'throw') throw new Error('boom: secret internal detail')
       if (item.mode === 'wait-cancel') {
@@ -110,7 +115,10 @@ describe('QueueRunner', () => {
     await expect.poll(() => gates.size).toBe(2)
     gates.get('a')!()
     gates.get('b')!()
-    const [doneA, doneB] = await Promise.all([waitForJob(db.url, a.id, 'completed'), waitForJob(db.url, b.id, 'completed')])
+    const [doneA, doneB] = await Promise.all([
+      waitForJob(db.url, a.id, 'completed'),
+      waitForJob(db.url, b.id, 'completed'),
+    ])
     expect(doneA.progress?.message).toBe(`done ${a.id}`)
     expect(doneB.progress?.message).toBe(`done ${b.id}`)
     expect(doneB.progress?.total).toBe(5)

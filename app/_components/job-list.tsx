@@ -9,7 +9,11 @@ import { useRememberJob } from '@/lib/client/use-jobs'
 const numbers = new Intl.NumberFormat('en-US')
 const describe = describeJob
 
-const CANCELLED_BY = { owner: 'Cancelled by you.', operator: 'Cancelled by an operator.', system: 'Cancelled by the system.' } as const
+const CANCELLED_BY = {
+  owner: 'Cancelled by you.',
+  operator: 'Cancelled by an operator.',
+  system: 'Cancelled by the system.',
+} as const
 
 /** The current time, ticking every second while `enabled` (for "retrying in 8 s"). */
 function useNow(enabled: boolean): number {
@@ -26,7 +30,9 @@ export function JobList({ jobs }: { jobs: JobSnapshot[] }) {
   if (jobs.length === 0) return <p className="empty">No jobs yet. Start an export above.</p>
   return (
     <ul className="jobs" aria-label="Jobs">
-      {jobs.map((job) => <JobItem key={job.id} job={job} />)}
+      {jobs.map((job) => (
+        <JobItem key={job.id} job={job} />
+      ))}
     </ul>
   )
 }
@@ -42,7 +48,11 @@ export function JobItem({ job }: { job: JobSnapshot }) {
   const result = job.state === 'completed' ? ExportResult.safeParse(job.result) : null
   const retryAt = job.state === 'queued' && job.retryAt ? Date.parse(job.retryAt) : null
   const now = useNow(retryAt !== null)
-  const percent = determinate ? Math.round((100 * progress.current) / progress.total) : job.state === 'completed' ? 100 : 0
+  const percent = determinate
+    ? Math.round((100 * progress.current) / progress.total)
+    : job.state === 'completed'
+      ? 100
+      : 0
 
   async function onCancel() {
     setCancelling(true)
@@ -65,21 +75,32 @@ export function JobItem({ job }: { job: JobSnapshot }) {
         aria-valuemin={0}
         aria-valuemax={determinate ? progress.total : undefined}
         aria-valuenow={determinate ? progress.current : undefined}
-        aria-valuetext={determinate ? `${numbers.format(progress.current)} of ${numbers.format(progress.total)}` : label}
+        aria-valuetext={
+          determinate ? `${numbers.format(progress.current)} of ${numbers.format(progress.total)}` : label
+        }
         className={`bar${determinate || job.state !== 'active' ? '' : ' bar-indeterminate'}`}
       >
         <div className="bar-fill" style={{ width: `${percent}%` }} />
       </div>
       <div className="job-foot">
-        <span className="job-message">{progress?.message ?? (job.state === 'queued' ? 'Waiting for a worker…' : '')}</span>
-        {job.attempt > 1 && <span className="attempt">attempt {job.attempt} of {job.maxAttempts}</span>}
+        <span className="job-message">
+          {progress?.message ?? (job.state === 'queued' ? 'Waiting for a worker…' : '')}
+        </span>
+        {job.attempt > 1 && (
+          <span className="attempt">
+            attempt {job.attempt} of {job.maxAttempts}
+          </span>
+        )}
         <span className="job-actions">
           {isCancellable(job) && (
-            <button type="button" className="secondary" onClick={onCancel} disabled={cancelling}>Cancel</button>
+            <button type="button" className="secondary" onClick={onCancel} disabled={cancelling}>
+              Cancel
+            </button>
           )}
-          {result?.success && (result.data.expiresAt && Date.parse(result.data.expiresAt) <= now
-            ? <span className="muted">Download expired</span>
-            : (
+          {result?.success &&
+            (result.data.expiresAt && Date.parse(result.data.expiresAt) <= now ? (
+              <span className="muted">Download expired</span>
+            ) : (
               <a className="button" href={result.data.downloadUrl} download={result.data.fileName}>
                 Download <span className="muted">({numbers.format(result.data.rows)} rows)</span>
               </a>
@@ -87,16 +108,24 @@ export function JobItem({ job }: { job: JobSnapshot }) {
         </span>
       </div>
       {job.state === 'failed' && job.error && (
-        <p className="job-error">{job.error.message}{job.error.ref ? ` (reference ${job.error.ref})` : ''}</p>
+        <p className="job-error">
+          {job.error.message}
+          {job.error.ref ? ` (reference ${job.error.ref})` : ''}
+        </p>
       )}
       {job.state === 'queued' && job.error && (
         <p className="job-error">
           Attempt {job.attempt} of {job.maxAttempts} failed: {job.error.message}{' '}
-          {retryAt !== null && (retryAt > now ? `Retrying in ${Math.ceil((retryAt - now) / 1000)} s.` : 'Retrying now.')}
+          {retryAt !== null &&
+            (retryAt > now ? `Retrying in ${Math.ceil((retryAt - now) / 1000)} s.` : 'Retrying now.')}
         </p>
       )}
       {job.state === 'cancelled' && job.cancelledBy && <p className="job-note">{CANCELLED_BY[job.cancelledBy]}</p>}
-      {cancelError && <p className="job-error" role="alert">{cancelError}</p>}
+      {cancelError && (
+        <p className="job-error" role="alert">
+          {cancelError}
+        </p>
+      )}
     </li>
   )
 }

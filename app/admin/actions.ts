@@ -9,7 +9,13 @@ import { webPool } from '@/lib/server/db'
 import { producerFor } from '@/lib/server/enqueue'
 import { findJob, requestCancel } from '@/lib/server/job-store'
 import { defineOperatorAction } from '@/lib/server/operator-action'
-import { operatorViewEnabled, passwordMatches, retryJobAsOperator, signInOperator, signOutOperator } from '@/lib/server/operator'
+import {
+  operatorViewEnabled,
+  passwordMatches,
+  retryJobAsOperator,
+  signInOperator,
+  signOutOperator,
+} from '@/lib/server/operator'
 
 const JobRef = z.strictObject({ jobId: z.uuid({ error: 'Must be a job id (UUID).' }) })
 
@@ -31,7 +37,8 @@ export async function operatorSignOut(): Promise<void> {
 const cancelAction = defineOperatorAction(JobRef, async ({ jobId }) => {
   const outcome = await requestCancel(webPool(), jobId, null, 'operator')
   if (outcome.kind === 'not_found') return fail('NOT_FOUND', 'No such job.')
-  if (outcome.kind === 'not_cancellable') return fail('NOT_CANCELLABLE', 'This job has already finished or is being cancelled.')
+  if (outcome.kind === 'not_cancellable')
+    return fail('NOT_CANCELLABLE', 'This job has already finished or is being cancelled.')
   return ok({ job: outcome.job })
 })
 

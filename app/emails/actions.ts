@@ -20,11 +20,17 @@ const sendWelcomeAction = defineAction(sendWelcomeEmail.schema, async ({ email }
     await tx.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', ['nbj.welcome-limit', viewer.id])
     const { rows } = await tx.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM app.jobs WHERE owner_id = $1 AND queue = $2 AND created_at > now() - interval '1 hour'`,
-      [viewer.id, DEFERRED_QUEUE])
+      [viewer.id, DEFERRED_QUEUE],
+    )
     if ((rows[0]?.n ?? 0) >= WELCOME_EMAILS_PER_HOUR) return null
     // One welcome per address and viewer, however often the button is pressed: the idempotency
     // key makes repeated calls return the first job.
-    return defer(pool, sendWelcomeEmail, { email }, { ownerId: viewer.id, idempotencyKey: `welcome:${email.toLowerCase()}`, tx })
+    return defer(
+      pool,
+      sendWelcomeEmail,
+      { email },
+      { ownerId: viewer.id, idempotencyKey: `welcome:${email.toLowerCase()}`, tx },
+    )
   })
   return job ? ok({ job }) : fail('LIMITED', `You can send at most ${WELCOME_EMAILS_PER_HOUR} welcome emails an hour.`)
 })

@@ -23,7 +23,10 @@ export default async function EmailsPage() {
   const [jobs, sent] = viewer
     ? await Promise.all([
         listJobHistory(pool, { ownerId: viewer.id, filter: { queue: DEFERRED_QUEUE }, limit: 10 }),
-        pool.query<SentEmail>('SELECT id, to_address, subject, text_body, transport, sent_at FROM app.sent_emails WHERE owner_id = $1 ORDER BY sent_at DESC LIMIT 20', [viewer.id]),
+        pool.query<SentEmail>(
+          'SELECT id, to_address, subject, text_body, transport, sent_at FROM app.sent_emails WHERE owner_id = $1 ORDER BY sent_at DESC LIMIT 20',
+          [viewer.id],
+        ),
       ])
     : [{ jobs: [] }, { rows: [] as SentEmail[] }]
   const recording = !mailSettings().smtpUrl
@@ -33,17 +36,29 @@ export default async function EmailsPage() {
       <h1>Emails</h1>
       <p className="lede">
         A deferred action: the button stores a job and returns at once; the worker sends the email.
-        {recording ? ' No SMTP_URL is set, so messages are recorded here instead of sent.' : ' Messages go out through SMTP_URL.'}
+        {recording
+          ? ' No SMTP_URL is set, so messages are recorded here instead of sent.'
+          : ' Messages go out through SMTP_URL.'}
       </p>
-      <section className="card"><WelcomeForm /></section>
-      <section className="card" aria-labelledby="email-jobs"><h2 id="email-jobs">Jobs</h2><JobTable jobs={jobs.jobs} /></section>
+      <section className="card">
+        <WelcomeForm />
+      </section>
+      <section className="card" aria-labelledby="email-jobs">
+        <h2 id="email-jobs">Jobs</h2>
+        <JobTable jobs={jobs.jobs} />
+      </section>
       <section className="card" aria-labelledby="sent-heading">
         <h2 id="sent-heading">Sent messages</h2>
-        {sent.rows.length === 0 ? <p className="empty">Nothing sent yet.</p> : (
+        {sent.rows.length === 0 ? (
+          <p className="empty">Nothing sent yet.</p>
+        ) : (
           <ul className="messages" aria-label="Sent messages">
             {sent.rows.map((m) => (
               <li key={m.id}>
-                <strong>{m.subject}</strong> to {m.to_address} <span className="muted">({m.transport}, {m.sent_at.toISOString().slice(11, 19)} UTC)</span>
+                <strong>{m.subject}</strong> to {m.to_address}{' '}
+                <span className="muted">
+                  ({m.transport}, {m.sent_at.toISOString().slice(11, 19)} UTC)
+                </span>
                 <pre>{m.text_body}</pre>
               </li>
             ))}

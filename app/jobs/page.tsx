@@ -8,14 +8,23 @@ import { JobTable } from './_components/job-table'
 import { LiveRefresh } from './_components/live-refresh'
 
 /** Job history: every queue, filter by queue and state, newest first, 25 a page (keyset). */
-export default async function JobsPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+export default async function JobsPage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>
+}) {
   const params = await searchParams
   const raw = Object.fromEntries(Object.entries(params).filter(([, v]) => typeof v === 'string' && v !== ''))
   const filter = HistoryFilter.safeParse(raw)
   const viewer = await getViewer()
-  const page = viewer && filter.success ? await listJobHistory(webPool(), { ownerId: viewer.id, filter: filter.data }) : { jobs: [], nextCursor: null }
+  const page =
+    viewer && filter.success
+      ? await listJobHistory(webPool(), { ownerId: viewer.id, filter: filter.data })
+      : { jobs: [], nextCursor: null }
   const current = filter.success ? filter.data : {}
-  const next = page.nextCursor ? `/jobs?${new URLSearchParams({ ...(current.queue ? { queue: current.queue } : {}), ...(current.state ? { state: current.state } : {}), cursor: page.nextCursor })}` : null
+  const next = page.nextCursor
+    ? `/jobs?${new URLSearchParams({ ...(current.queue ? { queue: current.queue } : {}), ...(current.state ? { state: current.state } : {}), cursor: page.nextCursor })}`
+    : null
   return (
     <main className="page wide">
       <LiveRefresh />
@@ -25,23 +34,43 @@ export default async function JobsPage({ searchParams }: { searchParams: Promise
           Queue{' '}
           <select name="queue" defaultValue={current.queue ?? ''}>
             <option value="">All queues</option>
-            {providersQueueNames.map((q) => <option key={q} value={q}>{q}</option>)}
+            {providersQueueNames.map((q) => (
+              <option key={q} value={q}>
+                {q}
+              </option>
+            ))}
           </select>
         </label>
         <label>
           State{' '}
           <select name="state" defaultValue={current.state ?? ''}>
             <option value="">All states</option>
-            {JobState.options.map((s) => <option key={s} value={s}>{s}</option>)}
+            {JobState.options.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
           </select>
         </label>
-        <button type="submit" className="secondary">Filter</button>
+        <button type="submit" className="secondary">
+          Filter
+        </button>
       </form>
-      {!filter.success && <p role="alert" className="notice">Those filters are not valid; showing nothing.</p>}
+      {!filter.success && (
+        <p role="alert" className="notice">
+          Those filters are not valid; showing nothing.
+        </p>
+      )}
       <section className="card">
         <JobTable jobs={page.jobs} />
         <p className="pager">
-          {current.cursor && <Link href={`/jobs?${new URLSearchParams({ ...(current.queue ? { queue: current.queue } : {}), ...(current.state ? { state: current.state } : {}) })}`}>Newest</Link>}
+          {current.cursor && (
+            <Link
+              href={`/jobs?${new URLSearchParams({ ...(current.queue ? { queue: current.queue } : {}), ...(current.state ? { state: current.state } : {}) })}`}
+            >
+              Newest
+            </Link>
+          )}
           {next && <Link href={next}>Older jobs</Link>}
         </p>
       </section>

@@ -4,9 +4,23 @@ import { mergeIntoList, mergeLists, newer } from './job-cache'
 
 function snap(over: Partial<JobSnapshot>): JobSnapshot {
   return {
-    id: '11111111-1111-4111-8111-111111111111', queue: 'exports', state: 'active', payload: {}, progress: null,
-    result: null, error: null, attempt: 1, maxAttempts: 3, cancelRequested: false, cancelledBy: null, retryAt: null,
-    createdAt: '2026-11-30T05:00:00.000Z', startedAt: '2026-11-30T05:00:01.000Z', settledAt: null, seq: 1, ...over,
+    id: '11111111-1111-4111-8111-111111111111',
+    queue: 'exports',
+    state: 'active',
+    payload: {},
+    progress: null,
+    result: null,
+    error: null,
+    attempt: 1,
+    maxAttempts: 3,
+    cancelRequested: false,
+    cancelledBy: null,
+    retryAt: null,
+    createdAt: '2026-11-30T05:00:00.000Z',
+    startedAt: '2026-11-30T05:00:01.000Z',
+    settledAt: null,
+    seq: 1,
+    ...over,
   }
 }
 
@@ -30,9 +44,15 @@ describe('newer', () => {
 
   it('accepts progress that restarts with a new total, a new attempt, or a settled state', () => {
     const shown = snap({ seq: 9, progress: { current: 128, total: 200, message: '' } })
-    expect(newer(shown, snap({ seq: 10, progress: { current: 0, total: 50, message: 'phase 2' } })).progress?.current).toBe(0)
-    expect(newer(shown, snap({ seq: 10, attempt: 2, progress: { current: 3, total: 200, message: '' } })).progress?.current).toBe(3)
-    expect(newer(shown, snap({ seq: 10, state: 'queued', progress: { current: 98, total: 200, message: '' } })).state).toBe('queued')
+    expect(
+      newer(shown, snap({ seq: 10, progress: { current: 0, total: 50, message: 'phase 2' } })).progress?.current,
+    ).toBe(0)
+    expect(
+      newer(shown, snap({ seq: 10, attempt: 2, progress: { current: 3, total: 200, message: '' } })).progress?.current,
+    ).toBe(3)
+    expect(
+      newer(shown, snap({ seq: 10, state: 'queued', progress: { current: 98, total: 200, message: '' } })).state,
+    ).toBe('queued')
   })
 })
 

@@ -15,8 +15,15 @@ export function newer(current: JobSnapshot | undefined, incoming: JobSnapshot): 
   if (current.seq >= incoming.seq) return current
   const shown = current.progress
   const next = incoming.progress
-  if (incoming.state === 'active' && current.state === 'active' && incoming.attempt === current.attempt
-    && shown && next && shown.total === next.total && next.current < shown.current) {
+  if (
+    incoming.state === 'active' &&
+    current.state === 'active' &&
+    incoming.attempt === current.attempt &&
+    shown &&
+    next &&
+    shown.total === next.total &&
+    next.current < shown.current
+  ) {
     return { ...incoming, progress: shown }
   }
   return incoming
@@ -31,7 +38,9 @@ export function mergeIntoList(list: readonly JobSnapshot[] | undefined, incoming
     return jobs
   }
   jobs.push(incoming)
-  return jobs.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : b.id.localeCompare(a.id)))
+  return jobs.sort((a, b) =>
+    a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : b.id.localeCompare(a.id),
+  )
 }
 
 /**

@@ -13,7 +13,10 @@ const TokenResponse = z.object({ token: z.string(), url: z.url() })
 export type SocketScope = 'viewer' | 'operator'
 
 async function fetchToken(scope: SocketScope): Promise<z.infer<typeof TokenResponse>> {
-  const response = await fetch(`/api/realtime-token${scope === 'operator' ? '?scope=operator' : ''}`, { cache: 'no-store', credentials: 'same-origin' })
+  const response = await fetch(`/api/realtime-token${scope === 'operator' ? '?scope=operator' : ''}`, {
+    cache: 'no-store',
+    credentials: 'same-origin',
+  })
   if (!response.ok) throw new Error(`realtime token: HTTP ${response.status}`)
   return TokenResponse.parse(await response.json())
 }
@@ -36,13 +39,18 @@ export function getSocket(scope: SocketScope = 'viewer'): Promise<Socket> {
           const reuse = first
           first = null
           if (reuse) return cb({ token: reuse })
-          fetchToken(scope).then(({ token: fresh }) => cb({ token: fresh }), () => cb({ token: '' }))
+          fetchToken(scope).then(
+            ({ token: fresh }) => cb({ token: fresh }),
+            () => cb({ token: '' }),
+          )
         },
       })
       // socket.io does not retry by itself after the server refused a handshake (an expired or
       // missing token): retry with a fresh token, a little later each time.
       let refusals = 0
-      s.on('connect', () => { refusals = 0 })
+      s.on('connect', () => {
+        refusals = 0
+      })
       s.on('connect_error', () => {
         if (!s.active) setTimeout(() => s.connect(), Math.min(30_000, 1_000 * 2 ** refusals++))
       })

@@ -49,29 +49,32 @@ export function useJobEvents(): RealtimeStatus {
   useEffect(() => {
     let cancelled = false
     let detach = () => {}
-    getSocket().then((socket) => {
-      if (cancelled) return
-      const onChanged = (raw: unknown) => {
-        const job = JobSnapshot.safeParse(raw)
-        if (job.success) remember(job.data)
-      }
-      const onConnect = () => {
-        setStatus('live')
-        void queryClient.invalidateQueries({ queryKey: jobKeys.all })
-      }
-      const onDisconnect = () => setStatus('offline')
-      socket.on(JOB_CHANGED_EVENT, onChanged)
-      socket.on('connect', onConnect)
-      socket.on('disconnect', onDisconnect)
-      socket.on('connect_error', onDisconnect)
-      if (socket.connected) setStatus('live')
-      detach = () => {
-        socket.off(JOB_CHANGED_EVENT, onChanged)
-        socket.off('connect', onConnect)
-        socket.off('disconnect', onDisconnect)
-        socket.off('connect_error', onDisconnect)
-      }
-    }, () => setStatus('offline'))
+    getSocket().then(
+      (socket) => {
+        if (cancelled) return
+        const onChanged = (raw: unknown) => {
+          const job = JobSnapshot.safeParse(raw)
+          if (job.success) remember(job.data)
+        }
+        const onConnect = () => {
+          setStatus('live')
+          void queryClient.invalidateQueries({ queryKey: jobKeys.all })
+        }
+        const onDisconnect = () => setStatus('offline')
+        socket.on(JOB_CHANGED_EVENT, onChanged)
+        socket.on('connect', onConnect)
+        socket.on('disconnect', onDisconnect)
+        socket.on('connect_error', onDisconnect)
+        if (socket.connected) setStatus('live')
+        detach = () => {
+          socket.off(JOB_CHANGED_EVENT, onChanged)
+          socket.off('connect', onConnect)
+          socket.off('disconnect', onDisconnect)
+          socket.off('connect_error', onDisconnect)
+        }
+      },
+      () => setStatus('offline'),
+    )
     return () => {
       cancelled = true
       detach()

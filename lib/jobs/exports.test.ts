@@ -29,9 +29,12 @@ describe('ExportItem', () => {
     expect(ExportItem.parse({ country: 'US' }).country).toBe('US')
   })
 
-  it.each(['BRA', 'B', 'B1', '12', 'ÜS', 'B R', 'br;'])('rejects the country %j with a message that shows the expected form', (country) => {
-    expect(fieldErrors({ country })).toEqual({ country: ['Use a two-letter country code, like BR.'] })
-  })
+  it.each(['BRA', 'B', 'B1', '12', 'ÜS', 'B R', 'br;'])(
+    'rejects the country %j with a message that shows the expected form',
+    (country) => {
+      expect(fieldErrors({ country })).toEqual({ country: ['Use a two-letter country code, like BR.'] })
+    },
+  )
 
   it('reads a minimum population typed as text as a number, and accepts the bounds', () => {
     expect(ExportItem.parse({ minPopulation: '5000' }).minPopulation).toBe(5000)
@@ -59,17 +62,24 @@ describe('ExportItem', () => {
 
   it('rejects a minimum population too large to be exact, naming the upper bound', () => {
     // 1e23 is past Number.MAX_SAFE_INTEGER, so zod also calls it "not a whole number"; the bound must still show.
-    expect(fieldErrors({ minPopulation: '99999999999999999999999' })?.minPopulation).toContain('Must be at most 10,000,000,000.')
+    expect(fieldErrors({ minPopulation: '99999999999999999999999' })?.minPopulation).toContain(
+      'Must be at most 10,000,000,000.',
+    )
   })
 
-  it.each([['9'.repeat(400)], [Number.POSITIVE_INFINITY], [Number.NaN], [true], [null]])('rejects the minimum population %j', (minPopulation) => {
-    expect(fieldErrors({ minPopulation })?.minPopulation?.length).toBeGreaterThan(0)
-  })
+  it.each([['9'.repeat(400)], [Number.POSITIVE_INFINITY], [Number.NaN], [true], [null]])(
+    'rejects the minimum population %j',
+    (minPopulation) => {
+      expect(fieldErrors({ minPopulation })?.minPopulation?.length).toBeGreaterThan(0)
+    },
+  )
 
   it('rejects fields it does not know, so a typo is not silently ignored', () => {
     const parsed = ExportItem.safeParse({ nameContains: 'san', minPopulaton: '5000' })
     expect(parsed.success).toBe(false)
-    expect(parsed.error?.issues).toEqual([expect.objectContaining({ code: 'unrecognized_keys', keys: ['minPopulaton'] })])
+    expect(parsed.error?.issues).toEqual([
+      expect.objectContaining({ code: 'unrecognized_keys', keys: ['minPopulaton'] }),
+    ])
   })
 
   it('rejects a name with a NUL character, which PostgreSQL text cannot hold', () => {
@@ -90,8 +100,9 @@ describe('ExportItem', () => {
   })
 
   it('reports every invalid field at once', () => {
-    expect(Object.keys(fieldErrors({ nameContains: 'a'.repeat(101), country: 'BRA', minPopulation: '-5' }) ?? {}).sort())
-      .toEqual(['country', 'minPopulation', 'nameContains'])
+    expect(
+      Object.keys(fieldErrors({ nameContains: 'a'.repeat(101), country: 'BRA', minPopulation: '-5' }) ?? {}).sort(),
+    ).toEqual(['country', 'minPopulation', 'nameContains'])
   })
 
   it('parses its own output to the same value, as the worker re-parses a stored payload', () => {

@@ -19,22 +19,33 @@ const blankToUndefined = (value: unknown) =>
 export const ExportItem = z.strictObject({
   nameContains: z.preprocess(
     blankToUndefined,
-    z.string().min(1).max(100, 'Use at most 100 characters.')
+    z
+      .string()
+      .min(1)
+      .max(100, 'Use at most 100 characters.')
       .refine((s) => !s.includes('\u0000'), 'Must not contain NUL characters.')
       .refine((s) => s.isWellFormed(), 'Must be valid text.')
       .optional(),
   ),
   country: z.preprocess(
     blankToUndefined,
-    z.string().regex(/^[A-Za-z]{2}$/, 'Use a two-letter country code, like BR.').transform((s) => s.toUpperCase()).optional(),
+    z
+      .string()
+      .regex(/^[A-Za-z]{2}$/, 'Use a two-letter country code, like BR.')
+      .transform((s) => s.toUpperCase())
+      .optional(),
   ),
   minPopulation: z.preprocess(
     (value) => {
       const v = blankToUndefined(value)
       return typeof v === 'string' && /^[+-]?\d+(\.\d+)?$/.test(v) ? Number(v) : v
     },
-    z.number({ error: 'Enter a whole number.' }).int('Enter a whole number.').min(0, 'Must be 0 or more.')
-      .max(10_000_000_000, 'Must be at most 10,000,000,000.').optional(),
+    z
+      .number({ error: 'Enter a whole number.' })
+      .int('Enter a whole number.')
+      .min(0, 'Must be 0 or more.')
+      .max(10_000_000_000, 'Must be at most 10,000,000,000.')
+      .optional(),
   ),
 })
 export type ExportItem = z.infer<typeof ExportItem>

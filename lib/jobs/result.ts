@@ -26,6 +26,10 @@ export function ok<T>(value: T): ActionResult<T> {
   return { ok: true, value }
 }
 
-export function fail(code: ErrorCode, message: string, extra: Omit<ActionError, 'code' | 'message'> = {}): { ok: false; error: ActionError } {
+export function fail(
+  code: ErrorCode,
+  message: string,
+  extra: Omit<ActionError, 'code' | 'message'> = {},
+): { ok: false; error: ActionError } {
   return { ok: false, error: { code, message, ...extra } }
 }

@@ -44,8 +44,11 @@ function isPlainOrPrimitive(input: unknown): boolean {
 }
 
 function isThenable(value: unknown): boolean {
-  return (typeof value === 'object' || typeof value === 'function') && value !== null
-    && typeof (value as { then?: unknown }).then === 'function'
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  )
 }
 
 /** Whether `value` is or holds (in plain objects and arrays, `maxDepth` levels down) a thenable. */
@@ -62,8 +65,10 @@ function holdsThenable(value: unknown, maxDepth = 16): boolean {
  * promise, since zod's synchronous parse throws on a promise a `preprocess` step returns (such a
  * field is left out of the parse, so the other fields are still checked).
  */
-export function validateInput<S extends z.ZodType>(schema: S, input: unknown):
-  { success: true; data: z.output<S> } | { success: false; fields: Record<string, string[]> } {
+export function validateInput<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+): { success: true; data: z.output<S> } | { success: false; fields: Record<string, string[]> } {
   if (!isPlainOrPrimitive(input)) return { success: false, fields: { input: ['Expected an object of fields.'] } }
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     if (holdsThenable(input)) return { success: false, fields: { input: ['Must be a value, not a promise.'] } }
@@ -72,7 +77,9 @@ export function validateInput<S extends z.ZodType>(schema: S, input: unknown):
   }
   const entries = Object.entries(input)
   const promised = entries.filter(([, value]) => holdsThenable(value)).map(([key]) => key)
-  const parsed = schema.safeParse(promised.length ? Object.fromEntries(entries.filter(([key]) => !promised.includes(key))) : input)
+  const parsed = schema.safeParse(
+    promised.length ? Object.fromEntries(entries.filter(([key]) => !promised.includes(key))) : input,
+  )
   if (parsed.success && promised.length === 0) return { success: true, data: parsed.data }
   const fields = new Map(Object.entries(parsed.success ? {} : fieldErrors(parsed.error)))
   for (const key of promised) fields.set(key, [...(fields.get(key) ?? []), 'Must be a value, not a promise.'])

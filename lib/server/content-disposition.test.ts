@@ -11,7 +11,9 @@ function parse(header: string): { fallback: string; utf8: string } {
 
 describe('attachmentDisposition', () => {
   it('keeps a plain ASCII name as it is in both forms', () => {
-    expect(attachmentDisposition('cities-1a2b3c4d.csv')).toBe(`attachment; filename="cities-1a2b3c4d.csv"; filename*=UTF-8''cities-1a2b3c4d.csv`)
+    expect(attachmentDisposition('cities-1a2b3c4d.csv')).toBe(
+      `attachment; filename="cities-1a2b3c4d.csv"; filename*=UTF-8''cities-1a2b3c4d.csv`,
+    )
   })
 
   it.each([
@@ -52,11 +54,14 @@ describe('attachmentDisposition', () => {
   })
 
   it('for any name: one header line of visible ASCII whose filename* decodes to the name, separators and controls replaced', () => {
-    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 60 }), (name) => {
-      const header = attachmentDisposition(name)
-      expect(header).toMatch(/^[\x20-\x7e]+$/)
-      const expected = name.replace(/[\\/\u0000-\u001f\u007f]|\p{Cs}/gu, '_') || 'download'
-      expect(parse(header).utf8).toBe(expected)
-    }), { numRuns: 1000 })
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 60 }), (name) => {
+        const header = attachmentDisposition(name)
+        expect(header).toMatch(/^[\x20-\x7e]+$/)
+        const expected = name.replace(/[\\/\u0000-\u001f\u007f]|\p{Cs}/gu, '_') || 'download'
+        expect(parse(header).utf8).toBe(expected)
+      }),
+      { numRuns: 1000 },
+    )
   })
 })

@@ -24,7 +24,10 @@ function read(csv: Buffer | string): Record<string, string>[] {
 const CORPUS_JSON_ERRATA = new Set(['location_coordinates'])
 
 const spectrum = path.join(path.dirname(createRequire(import.meta.url).resolve('csv-spectrum/package.json')))
-const corpus = readdirSync(path.join(spectrum, 'csvs')).filter((f) => f.endsWith('.csv')).map((f) => f.slice(0, -4)).sort()
+const corpus = readdirSync(path.join(spectrum, 'csvs'))
+  .filter((f) => f.endsWith('.csv'))
+  .map((f) => f.slice(0, -4))
+  .sort()
 
 describe('CSV round trip', () => {
   it('covers every file of the csv-spectrum corpus', () => {
@@ -32,16 +35,19 @@ describe('CSV round trip', () => {
     expect(corpus.length).toBeGreaterThanOrEqual(12)
   })
 
-  it.each(corpus)('csv-spectrum %s: read with a standard parser, written by our exporter, read again: identical values', async (name) => {
-    const original = read(readFileSync(path.join(spectrum, 'csvs', `${name}.csv`)))
-    // The parser agrees with the corpus' own expected values, so the comparison below means something.
-    const expected: unknown = JSON.parse(readFileSync(path.join(spectrum, 'json', `${name}.json`), 'utf8'))
-    if (!CORPUS_JSON_ERRATA.has(name)) expect(original).toEqual(Array.isArray(expected) ? expected : [expected])
-    expect(original.length).toBeGreaterThan(0)
-    const columns = Object.keys(original[0]!)
-    const again = read(await write(columns, original))
-    expect(again).toEqual(original)
-  })
+  it.each(corpus)(
+    'csv-spectrum %s: read with a standard parser, written by our exporter, read again: identical values',
+    async (name) => {
+      const original = read(readFileSync(path.join(spectrum, 'csvs', `${name}.csv`)))
+      // The parser agrees with the corpus' own expected values, so the comparison below means something.
+      const expected: unknown = JSON.parse(readFileSync(path.join(spectrum, 'json', `${name}.json`), 'utf8'))
+      if (!CORPUS_JSON_ERRATA.has(name)) expect(original).toEqual(Array.isArray(expected) ? expected : [expected])
+      expect(original.length).toBeGreaterThan(0)
+      const columns = Object.keys(original[0]!)
+      const again = read(await write(columns, original))
+      expect(again).toEqual(original)
+    },
+  )
 
   const awkward: [string, string][] = [
     ['comma', 'Xeraco,Jaraco'],
@@ -74,7 +80,10 @@ describe('CSV round trip', () => {
       }
       return out.join('')
     }
-    const records = [{ a: cell(100 * 1024), b: 'between', c: cell(100 * 1024) }, { a: 'small', b: cell(100 * 1024), c: '' }]
+    const records = [
+      { a: cell(100 * 1024), b: 'between', c: cell(100 * 1024) },
+      { a: 'small', b: cell(100 * 1024), c: '' },
+    ]
     const csv = await write(['a', 'b', 'c'], records)
     expect(csv.length).toBeGreaterThan(300 * 1024)
     expect(read(csv)).toEqual(records)
@@ -85,7 +94,7 @@ describe('CSV round trip', () => {
     const records = [Object.fromEntries(header.map((h, i) => [h, ['-1+1', '\t=1', '\r=1', '  =1'][i]]))]
     const rows = parse(await write(header, records), { bom: true }) as string[][]
     expect(rows[0]).toEqual(header.map(neutraliseFormula))
-    expect(rows[0]).toEqual(["'=HYPERLINK(\"http://evil.example\")", "'+cmd", "' @sum", 'plain'])
+    expect(rows[0]).toEqual(['\'=HYPERLINK("http://evil.example")', "'+cmd", "' @sum", 'plain'])
     expect(rows[1]).toEqual(["'-1+1", "'\t=1", "'\r=1", "'  =1"])
   })
 

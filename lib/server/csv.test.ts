@@ -60,7 +60,13 @@ describe('neutraliseFormula', () => {
 
 describe('csvStringifier', () => {
   it('writes a UTF-8 BOM, then the header row, with CRLF after every record', async () => {
-    const csv = await stringify(['id', 'name'], [{ id: 1, name: 'Andorra la Vella' }, { id: 2, name: 'Encamp' }])
+    const csv = await stringify(
+      ['id', 'name'],
+      [
+        { id: 1, name: 'Andorra la Vella' },
+        { id: 2, name: 'Encamp' },
+      ],
+    )
     expect(csv.subarray(0, 3)).toEqual(BOM)
     expect(csv.subarray(3).toString('utf8')).toBe('id,name\r\n1,Andorra la Vella\r\n2,Encamp\r\n')
   })
@@ -72,7 +78,10 @@ describe('csvStringifier', () => {
 
   it('keeps the columns in the order given, whatever the order of the record keys', async () => {
     const csv = await stringify(['b', 'a'], [{ a: 'first', b: 'second' }])
-    expect(parseRows(csv)).toEqual([['b', 'a'], ['second', 'first']])
+    expect(parseRows(csv)).toEqual([
+      ['b', 'a'],
+      ['second', 'first'],
+    ])
   })
 
   it('quotes fields with a comma, a quote, a CR or a LF as RFC 4180 says, doubling quotes', async () => {
@@ -85,16 +94,18 @@ describe('csvStringifier', () => {
       { id: 6, text: 'plain' },
     ]
     const csv = await stringify(['id', 'text'], records)
-    expect(csv.subarray(3).toString('utf8')).toBe([
-      'id,text',
-      '1,"Xeraco,Jaraco"',
-      '2,"Poselok ""Klyazminskoe"""',
-      '3,"line one\nline two"',
-      '4,"line one\rline two"',
-      '5,"line one\r\nline two"',
-      '6,plain',
-      '',
-    ].join('\r\n'))
+    expect(csv.subarray(3).toString('utf8')).toBe(
+      [
+        'id,text',
+        '1,"Xeraco,Jaraco"',
+        '2,"Poselok ""Klyazminskoe"""',
+        '3,"line one\nline two"',
+        '4,"line one\rline two"',
+        '5,"line one\r\nline two"',
+        '6,plain',
+        '',
+      ].join('\r\n'),
+    )
     expect(parseRows(csv).slice(1)).toEqual(records.map((r) => [String(r.id), r.text]))
   })
 
@@ -118,13 +129,22 @@ describe('csvStringifier', () => {
 
   it('neutralises a text cell that starts with a tab or a CR, and still quotes the CR', async () => {
     const csv = await stringify(['v'], [{ v: '\t=cmd' }, { v: '\r=cmd' }])
-    expect(csv.subarray(3).toString('utf8')).toBe("v\r\n'\t=cmd\r\n\"'\r=cmd\"\r\n")
+    expect(csv.subarray(3).toString('utf8')).toBe('v\r\n\'\t=cmd\r\n"\'\r=cmd"\r\n')
     expect(parseRows(csv).slice(1)).toEqual([["'\t=cmd"], ["'\r=cmd"]])
   })
 
   it('writes a missing or null value as an empty field', async () => {
-    const csv = await stringify(['id', 'admin_code', 'name'], [{ id: 7, admin_code: null, name: 'x' }, { id: 8, name: 'y' }])
-    expect(parseRows(csv).slice(1)).toEqual([['7', '', 'x'], ['8', '', 'y']])
+    const csv = await stringify(
+      ['id', 'admin_code', 'name'],
+      [
+        { id: 7, admin_code: null, name: 'x' },
+        { id: 8, name: 'y' },
+      ],
+    )
+    expect(parseRows(csv).slice(1)).toEqual([
+      ['7', '', 'x'],
+      ['8', '', 'y'],
+    ])
   })
 
   it('neutralises a header that starts like a formula', async () => {
@@ -134,14 +154,30 @@ describe('csvStringifier', () => {
 
   it('keeps non-ASCII text intact, byte for byte', async () => {
     const names = ['São Paulo', 'Zürich', 'Ñuñoa', '東京', 'Ḩalab', '𝔘𝔫𝔦𝔠𝔬𝔡𝔢']
-    const csv = await stringify(['name'], names.map((name) => ({ name })))
+    const csv = await stringify(
+      ['name'],
+      names.map((name) => ({ name })),
+    )
     for (const name of names) expect(csv.includes(Buffer.from(name, 'utf8'))).toBe(true)
-    expect(parseRows(csv).slice(1).map(([n]) => n)).toEqual(names)
+    expect(
+      parseRows(csv)
+        .slice(1)
+        .map(([n]) => n),
+    ).toEqual(names)
   })
 
   it('round-trips every csv-spectrum sample through a CSV parser', async () => {
     const dir = path.join(path.dirname(createRequire(import.meta.url).resolve('csv-spectrum/package.json')), 'json')
-    for (const file of ['comma_in_quotes', 'empty', 'escaped_quotes', 'json', 'newlines', 'newlines_crlf', 'quotes_and_newlines', 'utf8']) {
+    for (const file of [
+      'comma_in_quotes',
+      'empty',
+      'escaped_quotes',
+      'json',
+      'newlines',
+      'newlines_crlf',
+      'quotes_and_newlines',
+      'utf8',
+    ]) {
       const records = JSON.parse(readFileSync(path.join(dir, `${file}.json`), 'utf8')) as Record<string, string>[]
       const columns = Object.keys(records[0]!)
       const csv = await stringify(columns, records)
@@ -156,15 +192,20 @@ describe('csvStringifier', () => {
       fc.string({ unit: fc.constantFrom('a', ' ', ',', '"', '\r', '\n', '\t', '=', '+', '-', '@', "'", 'ã') }),
     )
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.tuple(cell, fc.double({ noNaN: true, noDefaultInfinity: true })), { maxLength: 5 }), async (rows) => {
-        const csv = await stringify(['text', 'number'], rows.map(([text, number]) => ({ text, number })))
-        const parsed = parseRows(csv)
-        expect(parsed[0]).toEqual(['text', 'number'])
-        expect(parsed.slice(1)).toEqual(rows.map(([text, number]) => [
-          /^ *[=+\-@\t\r]/.test(text) ? `'${text}` : text,
-          String(number),
-        ]))
-      }),
+      fc.asyncProperty(
+        fc.array(fc.tuple(cell, fc.double({ noNaN: true, noDefaultInfinity: true })), { maxLength: 5 }),
+        async (rows) => {
+          const csv = await stringify(
+            ['text', 'number'],
+            rows.map(([text, number]) => ({ text, number })),
+          )
+          const parsed = parseRows(csv)
+          expect(parsed[0]).toEqual(['text', 'number'])
+          expect(parsed.slice(1)).toEqual(
+            rows.map(([text, number]) => [/^ *[=+\-@\t\r]/.test(text) ? `'${text}` : text, String(number)]),
+          )
+        },
+      ),
       { numRuns: 300 },
     )
   })

@@ -17,7 +17,10 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v))
  * Creates a pool. `max` defaults to 10 connections. Errors on idle clients (a restarted server)
  * are logged, not thrown: the pool replaces the client on next use.
  */
-export function createPool(connectionString: string, options: { max?: number; applicationName?: string } = {}): pg.Pool {
+export function createPool(
+  connectionString: string,
+  options: { max?: number; applicationName?: string } = {},
+): pg.Pool {
   const pool = new pg.Pool({
     connectionString,
     max: options.max ?? 10,
@@ -68,6 +71,10 @@ export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClie
 export function isDatabaseUnavailable(err: unknown): boolean {
   const e = err as { code?: string; message?: string } | null
   if (!e) return false
-  if (typeof e.code === 'string' && (/^(08|57P0)/.test(e.code) || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE'].includes(e.code))) return true
+  if (
+    typeof e.code === 'string' &&
+    (/^(08|57P0)/.test(e.code) || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE'].includes(e.code))
+  )
+    return true
   return /Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED/i.test(e.message ?? '')
 }

@@ -20,5 +20,9 @@ export async function defer<Input>(
   options: EnqueueOptions & { ownerId: string },
 ): Promise<JobSnapshot> {
   const parsed = action.schema.parse(input)
-  return enqueueJob(pool, { queue: DEFERRED_QUEUE, ownerId: options.ownerId, payload: { action: action.name, input: parsed } }, options)
+  return enqueueJob(
+    pool,
+    { queue: DEFERRED_QUEUE, ownerId: options.ownerId, payload: { action: action.name, input: parsed } },
+    options,
+  )
 }

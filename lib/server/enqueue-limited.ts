@@ -48,7 +48,8 @@ export async function enqueueWithinLimit(
     await producerFor(pool)
     return withTransaction(pool, async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [LOCK_NAMESPACE, key])
-      if ((await countUnsettledForOwner(tx, job.ownerId, job.queue)) >= limit) return { kind: 'limited', limit } as const
+      if ((await countUnsettledForOwner(tx, job.ownerId, job.queue)) >= limit)
+        return { kind: 'limited', limit } as const
       return { kind: 'enqueued', job: await enqueueJob(pool, job, { tx }) } as const
     })
   })

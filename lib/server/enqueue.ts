@@ -70,7 +70,13 @@ export async function enqueueJob(
   const boss = await producerFor(pool)
   const id = randomUUID()
   const run = async (db: Queryable) => {
-    const inserted = await insertJob(db, { id, queue: job.queue, ownerId: job.ownerId, payload: job.payload, idempotencyKey: options.idempotencyKey })
+    const inserted = await insertJob(db, {
+      id,
+      queue: job.queue,
+      ownerId: job.ownerId,
+      payload: job.payload,
+      idempotencyKey: options.idempotencyKey,
+    })
     if (inserted.created) {
       await boss.send(job.queue, job.payload, { id, db: { executeSql: (text, values) => db.query(text, values) } })
     }

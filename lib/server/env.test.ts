@@ -32,7 +32,9 @@ describe('env(): SESSION_SECRET', () => {
     vi.stubEnv('NODE_ENV', 'production')
     vi.stubEnv('SESSION_SECRET', undefined)
     const { env } = await freshEnv()
-    expect(() => env()).toThrow('SESSION_SECRET is required in production: set it to a random string of at least 32 characters')
+    expect(() => env()).toThrow(
+      'SESSION_SECRET is required in production: set it to a random string of at least 32 characters',
+    )
     expect(() => readFileSync(path.join(dir, '.data', 'session-secret'))).toThrow(/ENOENT/)
   })
 
@@ -43,12 +45,15 @@ describe('env(): SESSION_SECRET', () => {
     expect(() => env()).toThrow(/SESSION_SECRET is required in production/)
   })
 
-  it.each(['production', 'development'])('refuses a secret shorter than 32 characters in %s, naming the variable', async (nodeEnv) => {
-    vi.stubEnv('NODE_ENV', nodeEnv)
-    vi.stubEnv('SESSION_SECRET', 'x'.repeat(31))
-    const { env } = await freshEnv()
-    expect(() => env()).toThrow(/SESSION_SECRET: SESSION_SECRET must be at least 32 characters/)
-  })
+  it.each(['production', 'development'])(
+    'refuses a secret shorter than 32 characters in %s, naming the variable',
+    async (nodeEnv) => {
+      vi.stubEnv('NODE_ENV', nodeEnv)
+      vi.stubEnv('SESSION_SECRET', 'x'.repeat(31))
+      const { env } = await freshEnv()
+      expect(() => env()).toThrow(/SESSION_SECRET: SESSION_SECRET must be at least 32 characters/)
+    },
+  )
 
   it('uses the secret it is given in production', async () => {
     vi.stubEnv('NODE_ENV', 'production')
@@ -90,7 +95,11 @@ describe('exportFileTtlHours (EXPORT_FILE_TTL_HOURS)', () => {
     expect(exportFileTtlHours()).toBe(24)
   })
 
-  it.each([['1', 1], ['0.5', 0.5], ['168', 168]])('reads %j as %d hours', async (raw, hours) => {
+  it.each([
+    ['1', 1],
+    ['0.5', 0.5],
+    ['168', 168],
+  ])('reads %j as %d hours', async (raw, hours) => {
     vi.stubEnv('EXPORT_FILE_TTL_HOURS', raw)
     expect((await freshEnv()).exportFileTtlHours()).toBe(hours)
   })

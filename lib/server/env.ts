@@ -15,7 +15,10 @@ function parseEnv() {
     server: {
       NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
       /** PostgreSQL connection string. `npm run dev` and the tests set it to the embedded server when unset. */
-      DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'DATABASE_URL must be a postgres:// connection string.' }),
+      DATABASE_URL: z.url({
+        protocol: /^postgres(ql)?$/,
+        error: 'DATABASE_URL must be a postgres:// connection string.',
+      }),
       /** Key that signs session cookies and realtime tokens (HS256), at least 32 characters. Required in production. */
       SESSION_SECRET: z.string().min(32, 'SESSION_SECRET must be at least 32 characters.').optional(),
       /** Port the worker's socket.io server listens on. Default 3001. */
@@ -33,7 +36,9 @@ function parseEnv() {
     emptyStringAsUndefined: true,
     onValidationError: (issues) => {
       const lines = issues.map((i) => `  ${i.path?.map(String).join('.') ?? '?'}: ${i.message}`)
-      throw new Error(`Invalid environment variables:\n${lines.join('\n')}\nSee the README's "Environment variables" table.`)
+      throw new Error(
+        `Invalid environment variables:\n${lines.join('\n')}\nSee the README's "Environment variables" table.`,
+      )
     },
   })
 }
@@ -57,7 +62,10 @@ export function exportRowsPerSecond(): number | undefined {
  * `MAIL_FROM` is the sender, default `Background jobs <no-reply@example.com>`.
  */
 export function mailSettings(): { smtpUrl: string | undefined; from: string } {
-  const smtpUrl = z.url({ protocol: /^smtps?$/ }).optional().safeParse(process.env.SMTP_URL || undefined)
+  const smtpUrl = z
+    .url({ protocol: /^smtps?$/ })
+    .optional()
+    .safeParse(process.env.SMTP_URL || undefined)
   if (!smtpUrl.success) throw new Error('SMTP_URL must be an smtp:// or smtps:// URL.')
   return { smtpUrl: smtpUrl.data, from: process.env.MAIL_FROM || 'Background jobs <no-reply@example.com>' }
 }
@@ -94,7 +102,9 @@ export function env(): ServerEnv {
   let secret = parsed.SESSION_SECRET
   if (!secret) {
     if (parsed.NODE_ENV === 'production') {
-      throw new Error('SESSION_SECRET is required in production: set it to a random string of at least 32 characters (for example `openssl rand -base64 48`).')
+      throw new Error(
+        'SESSION_SECRET is required in production: set it to a random string of at least 32 characters (for example `openssl rand -base64 48`).',
+      )
     }
     secret = devSessionSecret()
   }

@@ -14,7 +14,7 @@ import { PART_BYTES, createFileWriter, deleteFile, readFile } from './file-store
 function fakeParts() {
   const parts = new Map<string, Map<number, Buffer>>()
   let held: (() => void)[] | null = null
-  const result = (rows: unknown[] = []) => ({ rows, rowCount: rows.length } as unknown as pg.QueryResult)
+  const result = (rows: unknown[] = []) => ({ rows, rowCount: rows.length }) as unknown as pg.QueryResult
   const db: Queryable = {
     async query(text: string, values: unknown[] = []) {
       const [jobId] = values as [string]
@@ -39,9 +39,15 @@ function fakeParts() {
   return {
     db,
     parts: (jobId: string) => [...(parts.get(jobId)?.entries() ?? [])].sort(([a], [b]) => a - b),
-    holdInserts: () => { held = [] },
+    holdInserts: () => {
+      held = []
+    },
     pendingInserts: () => held?.length ?? 0,
-    release: () => { const h = held ?? []; held = null; h.forEach((resolve) => resolve()) },
+    release: () => {
+      const h = held ?? []
+      held = null
+      h.forEach((resolve) => resolve())
+    },
   }
 }
 
@@ -93,11 +99,13 @@ describe('file store', () => {
     const writer = createFileWriter(store.db, 'job-1')
     const controller = new AbortController()
     store.holdInserts()
-    const source = Readable.from((async function* () {
-      yield* chunks(2 * PART_BYTES)
-      // Never ends by itself: only the abort stops this export.
-      await new Promise(() => undefined)
-    })())
+    const source = Readable.from(
+      (async function* () {
+        yield* chunks(2 * PART_BYTES)
+        // Never ends by itself: only the abort stops this export.
+        await new Promise(() => undefined)
+      })(),
+    )
     const running = pipeline(source, writer, { signal: controller.signal })
     await expect.poll(() => store.pendingInserts()).toBe(1)
 
@@ -105,7 +113,9 @@ describe('file store', () => {
     controller.abort()
     await expect(running).rejects.toThrow(/abort/i)
     let idle = false
-    const waiting = writer.idle().then(() => { idle = true })
+    const waiting = writer.idle().then(() => {
+      idle = true
+    })
     await new Promise((resolve) => setImmediate(resolve))
     expect(idle).toBe(false) // the part is still being stored
 

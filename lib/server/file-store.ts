@@ -66,7 +66,9 @@ export function readFile(db: Queryable, jobId: string): ReadableStream<Uint8Arra
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       const { rows } = await db.query<{ data: Buffer }>(
-        'SELECT data FROM app.job_file_parts WHERE job_id = $1 AND part = $2', [jobId, part++])
+        'SELECT data FROM app.job_file_parts WHERE job_id = $1 AND part = $2',
+        [jobId, part++],
+      )
       const row = rows[0]
       if (row) controller.enqueue(new Uint8Array(row.data))
       else controller.close()

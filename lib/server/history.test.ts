@@ -3,9 +3,22 @@ import type { JobSnapshot } from '@/lib/jobs/job'
 import { encodeCursor, HistoryFilter, progressRate } from './history'
 
 const base: JobSnapshot = {
-  id: '11111111-1111-4111-8111-111111111111', queue: 'exports', state: 'active', payload: {}, result: null, error: null,
-  progress: { current: 30_000, total: 120_000, message: '' }, attempt: 1, maxAttempts: 3, cancelRequested: false,
-  cancelledBy: null, retryAt: null, createdAt: '2026-11-30T05:00:00.000Z', startedAt: '2026-11-30T05:00:00.000Z', settledAt: null, seq: 4,
+  id: '11111111-1111-4111-8111-111111111111',
+  queue: 'exports',
+  state: 'active',
+  payload: {},
+  result: null,
+  error: null,
+  progress: { current: 30_000, total: 120_000, message: '' },
+  attempt: 1,
+  maxAttempts: 3,
+  cancelRequested: false,
+  cancelledBy: null,
+  retryAt: null,
+  createdAt: '2026-11-30T05:00:00.000Z',
+  startedAt: '2026-11-30T05:00:00.000Z',
+  settledAt: null,
+  seq: 4,
 }
 
 describe('progressRate', () => {

@@ -8,7 +8,10 @@ import type { Queryable } from './db'
 
 /** Filters of a history page, as they arrive in the URL. Unknown values are rejected, not ignored. */
 export const HistoryFilter = z.strictObject({
-  queue: z.string().regex(/^[a-z][a-z0-9_-]{0,49}$/).optional(),
+  queue: z
+    .string()
+    .regex(/^[a-z][a-z0-9_-]{0,49}$/)
+    .optional(),
   state: JobState.optional(),
   cursor: z.string().max(200).optional(),
 })
@@ -56,7 +59,9 @@ export async function listJobHistory(
   const { rows } = await db.query<{ snapshot: unknown; owner_id: string }>(
     `SELECT app.job_snapshot(j) AS snapshot, j.owner_id FROM app.jobs j
      ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-     ORDER BY j.created_at DESC, j.id DESC LIMIT $${values.length}`, values)
+     ORDER BY j.created_at DESC, j.id DESC LIMIT $${values.length}`,
+    values,
+  )
   const jobs = rows.slice(0, limit).map((r) => ({ ...JobSnapshot.parse(r.snapshot), ownerId: r.owner_id }))
   const last = jobs[jobs.length - 1]
   return { jobs, nextCursor: rows.length > limit && last ? encodeCursor(last) : null }
@@ -65,7 +70,17 @@ export async function listJobHistory(
 export const TimelineEvent = z.object({
   id: z.number(),
   at: z.string(),
-  kind: z.enum(['queued', 'started', 'progress', 'cancel_requested', 'retry_scheduled', 'retry_requested', 'completed', 'failed', 'cancelled']),
+  kind: z.enum([
+    'queued',
+    'started',
+    'progress',
+    'cancel_requested',
+    'retry_scheduled',
+    'retry_requested',
+    'completed',
+    'failed',
+    'cancelled',
+  ]),
   attempt: z.number(),
   actor: z.enum(['owner', 'operator', 'system']).nullable(),
   data: z.record(z.string(), z.unknown()).nullable(),
@@ -75,7 +90,9 @@ export type TimelineEvent = z.infer<typeof TimelineEvent>
 /** The job's events, oldest first. The caller must have checked that the viewer may see the job. */
 export async function getTimeline(db: Queryable, jobId: string): Promise<TimelineEvent[]> {
   const { rows } = await db.query(
-    `SELECT id, to_json(at) #>> '{}' AS at, kind, attempt, actor, data FROM app.job_events WHERE job_id = $1 ORDER BY id`, [jobId])
+    `SELECT id, to_json(at) #>> '{}' AS at, kind, attempt, actor, data FROM app.job_events WHERE job_id = $1 ORDER BY id`,
+    [jobId],
+  )
   return rows.map((r) => TimelineEvent.parse(r))
 }
 
@@ -83,8 +100,18 @@ export async function getTimeline(db: Queryable, jobId: string): Promise<Timelin
  * Average progress rate of a running attempt since it started (units per second) and the
  * estimated seconds left at that rate; null until there is progress to measure.
  */
-export function progressRate(job: JobSnapshot, now: number = Date.now()): { perSecond: number; etaSeconds: number } | null {
-  if (job.state !== 'active' || !job.progress || !job.startedAt || job.progress.total === 0 || job.progress.current === 0) return null
+export function progressRate(
+  job: JobSnapshot,
+  now: number = Date.now(),
+): { perSecond: number; etaSeconds: number } | null {
+  if (
+    job.state !== 'active' ||
+    !job.progress ||
+    !job.startedAt ||
+    job.progress.total === 0 ||
+    job.progress.current === 0
+  )
+    return null
   const elapsed = (now - Date.parse(job.startedAt)) / 1000
   if (elapsed <= 0) return null
   const perSecond = job.progress.current / elapsed

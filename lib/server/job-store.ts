@@ -31,21 +31,26 @@ export async function insertJob(
   if (rows[0]) return { job: toSnapshot(rows[0])!, created: true }
   const existing = await db.query<{ snapshot: unknown }>(
     `SELECT ${SNAPSHOT} FROM app.jobs j WHERE j.owner_id = $1 AND j.queue = $2 AND j.idempotency_key = $3`,
-    [job.ownerId, job.queue, job.idempotencyKey])
+    [job.ownerId, job.queue, job.idempotencyKey],
+  )
   return { job: toSnapshot(existing.rows[0])!, created: false }
 }
 
 /** The job if it exists and belongs to `ownerId`; `null` otherwise (existence is not leaked). */
 export async function findJobForOwner(db: Queryable, id: string, ownerId: string): Promise<JobSnapshot | null> {
   const { rows } = await db.query<{ snapshot: unknown }>(
-    `SELECT ${SNAPSHOT} FROM app.jobs j WHERE j.id = $1 AND j.owner_id = $2`, [id, ownerId])
+    `SELECT ${SNAPSHOT} FROM app.jobs j WHERE j.id = $1 AND j.owner_id = $2`,
+    [id, ownerId],
+  )
   return toSnapshot(rows[0])
 }
 
 /** Any job by id (worker and operator use only). */
 export async function findJob(db: Queryable, id: string): Promise<(JobSnapshot & { ownerId: string }) | null> {
   const { rows } = await db.query<{ snapshot: unknown; owner_id: string }>(
-    `SELECT ${SNAPSHOT}, j.owner_id FROM app.jobs j WHERE j.id = $1`, [id])
+    `SELECT ${SNAPSHOT}, j.owner_id FROM app.jobs j WHERE j.id = $1`,
+    [id],
+  )
   const row = rows[0]
   return row ? { ...JobSnapshot.parse(row.snapshot), ownerId: row.owner_id } : null
 }
@@ -54,7 +59,8 @@ export async function findJob(db: Queryable, id: string): Promise<(JobSnapshot &
 export async function listJobsForOwner(db: Queryable, ownerId: string, limit = 50): Promise<JobSnapshot[]> {
   const { rows } = await db.query<{ snapshot: unknown }>(
     `SELECT ${SNAPSHOT} FROM app.jobs j WHERE j.owner_id = $1 ORDER BY j.created_at DESC, j.id DESC LIMIT $2`,
-    [ownerId, limit])
+    [ownerId, limit],
+  )
   return rows.map((r) => JobSnapshot.parse(r.snapshot))
 }
 
@@ -62,7 +68,8 @@ export async function listJobsForOwner(db: Queryable, ownerId: string, limit = 5
 export async function countUnsettledForOwner(db: Queryable, ownerId: string, queue: string): Promise<number> {
   const { rows } = await db.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM app.jobs WHERE owner_id = $1 AND queue = $2 AND state IN ('queued', 'active')`,
-    [ownerId, queue])
+    [ownerId, queue],
+  )
   return rows[0]?.n ?? 0
 }
 
@@ -80,15 +87,24 @@ export type CancelOutcome =
  * `cancel_requested_at`, which the trigger publishes and the worker running it turns into an abort.
  * Both updates are conditional, so a job that starts or settles concurrently is never overwritten.
  */
-export async function requestCancel(db: Queryable, id: string, ownerId: string | null, by: CancelledBy = 'owner'): Promise<CancelOutcome> {
+export async function requestCancel(
+  db: Queryable,
+  id: string,
+  ownerId: string | null,
+  by: CancelledBy = 'owner',
+): Promise<CancelOutcome> {
   const queued = await db.query<{ snapshot: unknown }>(
     `UPDATE app.jobs j SET state = 'cancelled', settled_at = now(), cancel_requested_at = now(), cancelled_by = $3, retry_at = NULL
-     WHERE j.id = $1 AND ($2::text IS NULL OR j.owner_id = $2) AND j.state = 'queued' RETURNING ${SNAPSHOT}`, [id, ownerId, by])
+     WHERE j.id = $1 AND ($2::text IS NULL OR j.owner_id = $2) AND j.state = 'queued' RETURNING ${SNAPSHOT}`,
+    [id, ownerId, by],
+  )
   if (queued.rows[0]) return { kind: 'cancelled', job: toSnapshot(queued.rows[0])! }
   const active = await db.query<{ snapshot: unknown }>(
     `UPDATE app.jobs j SET cancel_requested_at = now(), cancelled_by = $3
      WHERE j.id = $1 AND ($2::text IS NULL OR j.owner_id = $2) AND j.state = 'active' AND j.cancel_requested_at IS NULL
-     RETURNING ${SNAPSHOT}`, [id, ownerId, by])
+     RETURNING ${SNAPSHOT}`,
+    [id, ownerId, by],
+  )
   if (active.rows[0]) return { kind: 'cancelling', job: toSnapshot(active.rows[0])! }
   const current = ownerId === null ? await findJob(db, id) : await findJobForOwner(db, id, ownerId)
   return current ? { kind: 'not_cancellable', job: current } : { kind: 'not_found' }
@@ -110,11 +126,14 @@ export async function markActiveMany(
        FROM unnest($1::uuid[], $2::int[]) AS v(id, attempt)
       WHERE j.id = v.id AND j.state IN ('queued', 'active') AND j.cancel_requested_at IS NULL
       RETURNING ${SNAPSHOT}, j.owner_id`,
-    [jobs.map((j) => j.id), jobs.map((j) => j.attempt), maxAttempts])
-  return new Map(rows.map((r) => {
-    const snapshot = JobSnapshot.parse(r.snapshot)
-    return [snapshot.id, { ...snapshot, ownerId: r.owner_id }]
-  }))
+    [jobs.map((j) => j.id), jobs.map((j) => j.attempt), maxAttempts],
+  )
+  return new Map(
+    rows.map((r) => {
+      const snapshot = JobSnapshot.parse(r.snapshot)
+      return [snapshot.id, { ...snapshot, ownerId: r.owner_id }]
+    }),
+  )
 }
 
 /**
@@ -130,15 +149,18 @@ export async function completeMany(
        FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, attempt int, result jsonb, progress jsonb)
       WHERE j.id = v.id AND j.attempt = v.attempt AND j.state = 'active'
       RETURNING j.id`,
-    [JSON.stringify(jobs)])
+    [JSON.stringify(jobs)],
+  )
   return new Set(rows.map((r) => r.id))
 }
 
 /** Stores the latest progress of a running attempt (fenced: a stale attempt writes nothing). */
 export async function saveProgress(db: Queryable, id: string, attempt: number, progress: JobProgress): Promise<void> {
-  await db.query(
-    `UPDATE app.jobs SET progress = $3 WHERE id = $1 AND attempt = $2 AND state = 'active'`,
-    [id, attempt, JSON.stringify(progress)])
+  await db.query(`UPDATE app.jobs SET progress = $3 WHERE id = $1 AND attempt = $2 AND state = 'active'`, [
+    id,
+    attempt,
+    JSON.stringify(progress),
+  ])
 }
 
 /**
@@ -149,13 +171,25 @@ export async function settleJob(
   db: Queryable,
   id: string,
   attempt: number,
-  outcome: { state: 'completed' | 'failed' | 'cancelled'; result?: unknown; error?: JobError; progress?: JobProgress | null },
+  outcome: {
+    state: 'completed' | 'failed' | 'cancelled'
+    result?: unknown
+    error?: JobError
+    progress?: JobProgress | null
+  },
 ): Promise<JobSnapshot | null> {
   const { rows } = await db.query<{ snapshot: unknown }>(
     `UPDATE app.jobs j SET state = $3, result = $4, error = $5, progress = COALESCE($6, j.progress), settled_at = now()
      WHERE j.id = $1 AND j.attempt = $2 AND j.state = 'active' RETURNING ${SNAPSHOT}`,
-    [id, attempt, outcome.state, outcome.result === undefined ? null : JSON.stringify(outcome.result),
-      outcome.error ? JSON.stringify(outcome.error) : null, outcome.progress ? JSON.stringify(outcome.progress) : null])
+    [
+      id,
+      attempt,
+      outcome.state,
+      outcome.result === undefined ? null : JSON.stringify(outcome.result),
+      outcome.error ? JSON.stringify(outcome.error) : null,
+      outcome.progress ? JSON.stringify(outcome.progress) : null,
+    ],
+  )
   return toSnapshot(rows[0])
 }
 
@@ -163,11 +197,18 @@ export async function settleJob(
  * Puts a failed attempt back to queued until pg-boss starts the retry at `retryAt`, keeping its
  * error visible meanwhile. Fenced by attempt; returns `null` when it changed nothing.
  */
-export async function markRetrying(db: Queryable, id: string, attempt: number, error: JobError, retryAt: Date | null): Promise<JobSnapshot | null> {
+export async function markRetrying(
+  db: Queryable,
+  id: string,
+  attempt: number,
+  error: JobError,
+  retryAt: Date | null,
+): Promise<JobSnapshot | null> {
   const { rows } = await db.query<{ snapshot: unknown }>(
     `UPDATE app.jobs j SET state = 'queued', error = $3, retry_at = $4
      WHERE j.id = $1 AND j.attempt = $2 AND j.state = 'active' RETURNING ${SNAPSHOT}`,
-    [id, attempt, JSON.stringify(error), retryAt])
+    [id, attempt, JSON.stringify(error), retryAt],
+  )
   return toSnapshot(rows[0])
 }
 
@@ -177,7 +218,9 @@ export async function markRetrying(db: Queryable, id: string, attempt: number, e
  */
 export async function lockActiveAttempt(db: Queryable, id: string, attempt: number): Promise<boolean> {
   const { rowCount } = await db.query(
-    `SELECT 1 FROM app.jobs WHERE id = $1 AND attempt = $2 AND state = 'active' FOR UPDATE`, [id, attempt])
+    `SELECT 1 FROM app.jobs WHERE id = $1 AND attempt = $2 AND state = 'active' FOR UPDATE`,
+    [id, attempt],
+  )
   return rowCount === 1
 }
 
@@ -200,7 +243,8 @@ export async function reconcileLostJobs(db: Queryable, pgbossSchema: string, loc
       WHERE j.state = 'active' AND b.id = j.id AND b.name = j.queue
         AND NOT (j.id = ANY($1::uuid[]))
         AND (b.state IN ('created', 'retry', 'failed') OR (b.state = 'active' AND b.retry_count + 1 > j.attempt))`,
-    [localIds, lost])
+    [localIds, lost],
+  )
   return rowCount ?? 0
 }
 
@@ -214,6 +258,8 @@ export async function nextSeq(db: Queryable): Promise<number> {
 export async function cancelRequestedAmong(db: Queryable, ids: string[]): Promise<string[]> {
   if (ids.length === 0) return []
   const { rows } = await db.query<{ id: string }>(
-    `SELECT id FROM app.jobs WHERE id = ANY($1::uuid[]) AND cancel_requested_at IS NOT NULL`, [ids])
+    `SELECT id FROM app.jobs WHERE id = ANY($1::uuid[]) AND cancel_requested_at IS NOT NULL`,
+    [ids],
+  )
   return rows.map((r) => r.id)
 }

@@ -14,13 +14,26 @@ export interface OutgoingEmail {
 }
 
 /** Sends `message` for the job `jobId` of `ownerId`; resolves with the transport's message id. Throws on SMTP errors. */
-export async function sendEmail(db: Queryable, message: OutgoingEmail, context: { jobId: string; ownerId: string }): Promise<string> {
+export async function sendEmail(
+  db: Queryable,
+  message: OutgoingEmail,
+  context: { jobId: string; ownerId: string },
+): Promise<string> {
   const { smtpUrl, from } = mailSettings()
   const transport = smtpUrl ? nodemailer.createTransport(smtpUrl) : nodemailer.createTransport({ jsonTransport: true })
   const info = await transport.sendMail({ from, to: message.to, subject: message.subject, text: message.text })
   await db.query(
     `INSERT INTO app.sent_emails (job_id, owner_id, to_address, subject, text_body, message_id, transport)
      VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-    [context.jobId, context.ownerId, message.to, message.subject, message.text, info.messageId ?? null, smtpUrl ? 'smtp' : 'recorded'])
+    [
+      context.jobId,
+      context.ownerId,
+      message.to,
+      message.subject,
+      message.text,
+      info.messageId ?? null,
+      smtpUrl ? 'smtp' : 'recorded',
+    ],
+  )
   return info.messageId ?? ''
 }

@@ -21,7 +21,8 @@ export function defineOperatorAction<S extends z.ZodType, T>(
       if (!operator) return fail('NOT_FOUND', 'Sign in as an operator first.')
       return await body(parsed.data, { operator })
     } catch (err) {
-      if (isDatabaseUnavailable(err)) return fail('UNAVAILABLE', 'The service is temporarily unavailable. Try again in a moment.')
+      if (isDatabaseUnavailable(err))
+        return fail('UNAVAILABLE', 'The service is temporarily unavailable. Try again in a moment.')
       const ref = randomBytes(4).toString('hex')
       console.error(`[operator action] unexpected error [ref ${ref}]`, err)
       return fail('INTERNAL', `Something went wrong on our side (reference ${ref}).`, { ref })

@@ -41,7 +41,15 @@ export function passwordMatches(candidate: string): boolean {
 /** Sets the operator cookie for a new operator session. */
 export async function signInOperator(secure: boolean): Promise<void> {
   const token = await signOperatorToken(env().SESSION_SECRET, randomUUID())
-  ;(await cookies()).set({ name: OPERATOR_COOKIE, value: token, httpOnly: true, sameSite: 'strict', secure, path: '/', maxAge: OPERATOR_TTL_S })
+  ;(await cookies()).set({
+    name: OPERATOR_COOKIE,
+    value: token,
+    httpOnly: true,
+    sameSite: 'strict',
+    secure,
+    path: '/',
+    maxAge: OPERATOR_TTL_S,
+  })
 }
 
 export async function signOutOperator(): Promise<void> {
@@ -58,7 +66,9 @@ export async function retryJobAsOperator(pool: pg.Pool, boss: PgBoss, jobId: str
   return withTransaction(pool, async (client) => {
     const { rows } = await client.query<{ queue: string; payload: object }>(
       `UPDATE app.jobs SET state = 'queued', settled_at = NULL, retry_at = now(), cancel_requested_at = NULL, cancelled_by = NULL
-       WHERE id = $1 AND state IN ('failed', 'cancelled') RETURNING queue, payload`, [jobId])
+       WHERE id = $1 AND state IN ('failed', 'cancelled') RETURNING queue, payload`,
+      [jobId],
+    )
     const job = rows[0]
     if (!job) return false
     const db = { db: { executeSql: (text: string, values?: unknown[]) => client.query(text, values) } }

@@ -21,12 +21,19 @@ export async function queueCounts(db: Queryable, boss: PgBoss): Promise<QueueCou
   const [queues, completed] = await Promise.all([
     boss.getQueues(),
     db.query<{ queue: string; n: number }>(
-      `SELECT queue, count(*)::int AS n FROM app.jobs WHERE state = 'completed' AND settled_at > now() - interval '1 hour' GROUP BY queue`),
+      `SELECT queue, count(*)::int AS n FROM app.jobs WHERE state = 'completed' AND settled_at > now() - interval '1 hour' GROUP BY queue`,
+    ),
   ])
   const done = new Map(completed.rows.map((r) => [r.queue, r.n]))
   return queues
     .filter((q) => !q.name.startsWith('__'))
-    .map((q) => ({ name: q.name, queued: q.queuedCount, active: q.activeCount, failed: q.failedCount, completedLastHour: done.get(q.name) ?? 0 }))
+    .map((q) => ({
+      name: q.name,
+      queued: q.queuedCount,
+      active: q.activeCount,
+      failed: q.failedCount,
+      completedLastHour: done.get(q.name) ?? 0,
+    }))
     .sort((a, b) => a.name.localeCompare(b.name))
 }
 
@@ -35,12 +42,16 @@ export async function queueCounts(db: Queryable, boss: PgBoss): Promise<QueueCou
  * `heartbeatSeconds` (pg-boss's `heartbeat_on`): their worker is probably gone; pg-boss's monitor
  * will retry them shortly. Reads pg-boss's job table (`<schema>.job`).
  */
-export async function stuckJobs(db: Queryable, pgbossSchema = 'pgboss'): Promise<(JobSnapshot & { ownerId: string })[]> {
+export async function stuckJobs(
+  db: Queryable,
+  pgbossSchema = 'pgboss',
+): Promise<(JobSnapshot & { ownerId: string })[]> {
   const { rows } = await db.query<{ snapshot: unknown; owner_id: string }>(
     `SELECT app.job_snapshot(j) AS snapshot, j.owner_id FROM app.jobs j
        JOIN ${pgbossSchema}.job b ON b.id = j.id AND b.name = j.queue
       WHERE j.state = 'active' AND b.state = 'active' AND b.heartbeat_seconds IS NOT NULL
         AND coalesce(b.heartbeat_on, b.started_on) < now() - make_interval(secs => b.heartbeat_seconds)
-      ORDER BY j.started_at LIMIT 50`)
+      ORDER BY j.started_at LIMIT 50`,
+  )
   return rows.map((r) => ({ ...JobSnapshot.parse(r.snapshot), ownerId: r.owner_id }))
 }

@@ -50,9 +50,12 @@ async function verify(secret: string, token: string, audience: Audience): Promis
 
 export const signSessionToken = (secret: string, viewerId: string) => sign(secret, viewerId, 'session', SESSION_TTL_S)
 export const verifySessionToken = (secret: string, token: string) => verify(secret, token, 'session')
-export const signRealtimeToken = (secret: string, viewerId: string) => sign(secret, viewerId, 'realtime', REALTIME_TOKEN_TTL_S)
+export const signRealtimeToken = (secret: string, viewerId: string) =>
+  sign(secret, viewerId, 'realtime', REALTIME_TOKEN_TTL_S)
 export const verifyRealtimeToken = (secret: string, token: string) => verify(secret, token, 'realtime')
-export const signOperatorToken = (secret: string, operatorId: string) => sign(secret, operatorId, 'operator', OPERATOR_TTL_S)
+export const signOperatorToken = (secret: string, operatorId: string) =>
+  sign(secret, operatorId, 'operator', OPERATOR_TTL_S)
 export const verifyOperatorToken = (secret: string, token: string) => verify(secret, token, 'operator')
-export const signOperatorRealtimeToken = (secret: string, operatorId: string) => sign(secret, operatorId, 'operator-realtime', REALTIME_TOKEN_TTL_S)
+export const signOperatorRealtimeToken = (secret: string, operatorId: string) =>
+  sign(secret, operatorId, 'operator-realtime', REALTIME_TOKEN_TTL_S)
 export const verifyOperatorRealtimeToken = (secret: string, token: string) => verify(secret, token, 'operator-realtime')

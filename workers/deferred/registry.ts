@@ -18,6 +18,9 @@ export interface DeferredHandler<Input = unknown> {
   run(input: Input, context: DeferredContext): Promise<unknown>
 }
 
-export function deferredHandler<Input>(action: DeferredAction<Input>, run: (input: Input, context: DeferredContext) => Promise<unknown>): DeferredHandler<Input> {
+export function deferredHandler<Input>(
+  action: DeferredAction<Input>,
+  run: (input: Input, context: DeferredContext) => Promise<unknown>,
+): DeferredHandler<Input> {
   return { action, run }
 }

@@ -3,11 +3,18 @@ import { sendWelcomeEmail } from '@/lib/jobs/deferred'
 import { sendEmail } from '@/lib/server/mailer'
 import { deferredHandler } from './registry'
 
-export const sendWelcomeEmailHandler = deferredHandler(sendWelcomeEmail, async ({ email }, { pool, jobId, ownerId }) => {
-  const messageId = await sendEmail(pool, {
-    to: email,
-    subject: 'Welcome!',
-    text: `Hello,\n\nthanks for trying the background jobs template. This message was sent by a deferred action (job ${jobId}).\n`,
-  }, { jobId, ownerId })
-  return { messageId }
-})
+export const sendWelcomeEmailHandler = deferredHandler(
+  sendWelcomeEmail,
+  async ({ email }, { pool, jobId, ownerId }) => {
+    const messageId = await sendEmail(
+      pool,
+      {
+        to: email,
+        subject: 'Welcome!',
+        text: `Hello,\n\nthanks for trying the background jobs template. This message was sent by a deferred action (job ${jobId}).\n`,
+      },
+      { jobId, ownerId },
+    )
+    return { messageId }
+  },
+)

@@ -54,7 +54,9 @@ function exportCities(query: Record<string, unknown>) {
 /** The stored file of `jobId`, read straight from its parts, which must be numbered 0..n-1. */
 async function storedFile(jobId: string): Promise<Buffer> {
   const { rows } = await pool.query<{ part: number; data: Buffer }>(
-    'SELECT part, data FROM app.job_file_parts WHERE job_id = $1 ORDER BY part', [jobId])
+    'SELECT part, data FROM app.job_file_parts WHERE job_id = $1 ORDER BY part',
+    [jobId],
+  )
   expect(rows.map((r) => r.part)).toEqual(rows.map((_, i) => i))
   return Buffer.concat(rows.map((r) => r.data))
 }
@@ -62,7 +64,9 @@ async function storedFile(jobId: string): Promise<Buffer> {
 /** The rows SQL returns for a query, written independently of the export's own query builder. */
 async function citiesWhere(sql: string, values: unknown[] = []): Promise<CityRow[]> {
   const { rows } = await pool.query<CityRow>(
-    `SELECT id, name, country, admin_code, population, latitude, longitude FROM app.cities ${sql} ORDER BY id`, values)
+    `SELECT id, name, country, admin_code, population, latitude, longitude FROM app.cities ${sql} ORDER BY id`,
+    values,
+  )
   return rows
 }
 
@@ -84,7 +88,12 @@ function parseExport(csv: Buffer): CityRow[] {
 /** What a city looks like in an export: text that could start a formula gets a leading quote. */
 function asExported(row: CityRow): CityRow {
   const inert = (s: string) => (/^ *[=+\-@\t\r]/.test(s) ? `'${s}` : s)
-  return { ...row, name: inert(row.name), country: inert(row.country), admin_code: row.admin_code === null ? null : inert(row.admin_code) }
+  return {
+    ...row,
+    name: inert(row.name),
+    country: inert(row.country),
+    admin_code: row.admin_code === null ? null : inert(row.admin_code),
+  }
 }
 
 /** Compares large row sets without printing thousands of lines: first mismatch, or null. */
@@ -98,14 +107,24 @@ function firstDifference(actual: CityRow[], expected: CityRow[]) {
  * Resolves with the job's snapshot once `predicate` holds for it (LISTEN on the job-change channel,
  * then read the row, as test/kit's waitForJob does for states).
  */
-async function waitForJobWhere(jobId: string, predicate: (job: JobSnapshot) => boolean, timeoutMs = 30_000): Promise<JobSnapshot> {
+async function waitForJobWhere(
+  jobId: string,
+  predicate: (job: JobSnapshot) => boolean,
+  timeoutMs = 30_000,
+): Promise<JobSnapshot> {
   const client = new pg.Client({ connectionString: db.url })
   await client.connect()
   try {
     return await new Promise<JobSnapshot>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`job ${jobId}: condition not met within ${timeoutMs} ms`)), timeoutMs)
+      const timer = setTimeout(
+        () => reject(new Error(`job ${jobId}: condition not met within ${timeoutMs} ms`)),
+        timeoutMs,
+      )
       const read = async () => {
-        const { rows } = await client.query<{ s: unknown }>('SELECT app.job_snapshot(j) AS s FROM app.jobs j WHERE id = $1', [jobId])
+        const { rows } = await client.query<{ s: unknown }>(
+          'SELECT app.job_snapshot(j) AS s FROM app.jobs j WHERE id = $1',
+          [jobId],
+        )
         const job = rows[0] ? JobSnapshot.parse(rows[0].s) : null
         if (job && predicate(job)) {
           clearTimeout(timer)
@@ -132,7 +151,12 @@ describe('ExportQueue', () => {
     expect(expected.length).toBeGreaterThan(50)
     const csv = await storedFile(job.id)
     expect(csv.subarray(0, 3)).toEqual(BOM)
-    expect(csv.subarray(3).toString('utf8').startsWith(`${HEADER.join(',')}\r\n`)).toBe(true)
+    expect(
+      csv
+        .subarray(3)
+        .toString('utf8')
+        .startsWith(`${HEADER.join(',')}\r\n`),
+    ).toBe(true)
     expect(firstDifference(parseExport(csv), expected)).toBeNull()
     expect(ExportResult.parse(done.result).rows).toBe(expected.length)
   })
@@ -140,13 +164,30 @@ describe('ExportQueue', () => {
   it('reports progress up to every row and a result that points at the stored file', async () => {
     const job = await exportCities({ country: 'de', minPopulation: '20000' })
     const done = await waitForJob(db.url, job.id, ['completed', 'failed'])
-    const [{ n: rows } = { n: -1 }] = (await pool.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM app.cities WHERE country = 'DE' AND population >= 20000`)).rows
-    const { rows: [stored] } = await pool.query<{ bytes: number }>(
-      'SELECT coalesce(sum(octet_length(data)), 0)::int AS bytes FROM app.job_file_parts WHERE job_id = $1', [job.id])
+    const [{ n: rows } = { n: -1 }] = (
+      await pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM app.cities WHERE country = 'DE' AND population >= 20000`,
+      )
+    ).rows
+    const {
+      rows: [stored],
+    } = await pool.query<{ bytes: number }>(
+      'SELECT coalesce(sum(octet_length(data)), 0)::int AS bytes FROM app.job_file_parts WHERE job_id = $1',
+      [job.id],
+    )
 
-    expect(done.progress).toEqual({ current: rows, total: rows, message: `Exported ${rows.toLocaleString('en-US')} rows.` })
-    expect(done.result).toEqual({ fileName: `cities-${job.id.slice(0, 8)}.csv`, rows, bytes: stored!.bytes, downloadUrl: `/downloads/${job.id}`, expiresAt: expect.any(String) })
+    expect(done.progress).toEqual({
+      current: rows,
+      total: rows,
+      message: `Exported ${rows.toLocaleString('en-US')} rows.`,
+    })
+    expect(done.result).toEqual({
+      fileName: `cities-${job.id.slice(0, 8)}.csv`,
+      rows,
+      bytes: stored!.bytes,
+      downloadUrl: `/downloads/${job.id}`,
+      expiresAt: expect.any(String),
+    })
     // The link lasts EXPORT_FILE_TTL_HOURS (default 24) from completion.
     const expiresIn = Date.parse((done.result as { expiresAt: string }).expiresAt) - Date.parse(done.settledAt!)
     expect(Math.abs(expiresIn - 24 * 3_600_000)).toBeLessThan(60_000)
@@ -210,7 +251,10 @@ describe('ExportQueue', () => {
     const job = await exportCities({ country: 'BRA' })
     const failed = await waitForJob(db.url, job.id, ['completed', 'failed'])
     expect(failed.state).toBe('failed')
-    expect(failed.error).toMatchObject({ code: 'INVALID_PAYLOAD', message: 'This job was created with input the worker no longer accepts.' })
+    expect(failed.error).toMatchObject({
+      code: 'INVALID_PAYLOAD',
+      message: 'This job was created with input the worker no longer accepts.',
+    })
     expect(failed.attempt).toBe(1)
     expect((await storedFile(job.id)).length).toBe(0)
   })
@@ -227,7 +271,9 @@ describe('ExportQueue', () => {
     expect(cancelled.state).toBe('cancelled')
     expect(cancelled.result).toBeNull()
     expect(cancelled.progress!.current).toBeLessThan(ALL_CITIES)
-    const { rows: [parts] } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM app.job_file_parts WHERE job_id = $1', [job.id])
+    const {
+      rows: [parts],
+    } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM app.job_file_parts WHERE job_id = $1', [job.id])
     expect(parts!.n).toBe(0)
   })
 })

@@ -43,7 +43,8 @@ export class ExportQueue extends QueueService<ExportItem, ExportResult> {
     const { rowsPerSecond, signal, progressEveryRows } = this
     const totalText = numberFormat.format(total)
     // Formatted only when the report is written or sent, not on every call.
-    const writing = ({ current }: { current: number }) => `Writing ${numberFormat.format(current)} of ${totalText} rows...`
+    const writing = ({ current }: { current: number }) =>
+      `Writing ${numberFormat.format(current)} of ${totalText} rows...`
     /** Reports and checks for cancellation; returns a promise only when the row-rate cap says wait. */
     const onChunk = (): Promise<void> | undefined => {
       this.reportProgress({ current: written, total, message: writing })
@@ -54,8 +55,11 @@ export class ExportQueue extends QueueService<ExportItem, ExportResult> {
     }
     try {
       // A cursor-backed stream: rows arrive in batches, never the whole result in memory.
-      const rows = client.query(new QueryStream(
-        `SELECT ${CITY_COLUMNS.join(', ')} FROM app.cities ${where} ORDER BY id`, values, { batchSize: 1_000 }))
+      const rows = client.query(
+        new QueryStream(`SELECT ${CITY_COLUMNS.join(', ')} FROM app.cities ${where} ORDER BY id`, values, {
+          batchSize: 1_000,
+        }),
+      )
       // pg-cursor's close() never calls back once the cursor's connection has died (a database
       // restart; brianc/node-postgres#2642), and pipeline() waits for every stream to close: the
       // export would hang for good. Skip the close then; that connection is discarded below.

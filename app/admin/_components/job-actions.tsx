@@ -16,9 +16,21 @@ export function OperatorJobActions({ job }: { job: JobSnapshot }) {
   }
   return (
     <span className="job-actions">
-      {isCancellable(job) && <button type="button" className="secondary" onClick={() => run(operatorCancel)}>Cancel</button>}
-      {(job.state === 'failed' || job.state === 'cancelled') && <button type="button" className="secondary" onClick={() => run(operatorRetry)}>Retry</button>}
-      {error && <span role="alert" className="job-error">{error}</span>}
+      {isCancellable(job) && (
+        <button type="button" className="secondary" onClick={() => run(operatorCancel)}>
+          Cancel
+        </button>
+      )}
+      {(job.state === 'failed' || job.state === 'cancelled') && (
+        <button type="button" className="secondary" onClick={() => run(operatorRetry)}>
+          Retry
+        </button>
+      )}
+      {error && (
+        <span role="alert" className="job-error">
+          {error}
+        </span>
+      )}
     </span>
   )
 }

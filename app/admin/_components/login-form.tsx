@@ -10,8 +10,12 @@ export function LoginForm() {
         <label htmlFor="password">Operator password</label>
         <input id="password" name="password" type="password" autoComplete="current-password" required />
       </div>
-      <button type="submit" disabled={pending}>Sign in</button>
-      <p role="alert" className="form-error">{error}</p>
+      <button type="submit" disabled={pending}>
+        Sign in
+      </button>
+      <p role="alert" className="form-error">
+        {error}
+      </p>
     </form>
   )
 }

@@ -13,11 +13,17 @@ import { LiveRefresh } from '../../jobs/_components/live-refresh'
 import { OperatorJobActions } from '../_components/job-actions'
 
 /** The operator view: every viewer's jobs, live; queue counts; stuck jobs; cancel and retry. */
-export default async function OperatorJobsPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+export default async function OperatorJobsPage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>
+}) {
   await connection()
   if (!operatorViewEnabled() || !(await getOperator())) redirect('/admin/login')
   const params = await searchParams
-  const filter = HistoryFilter.safeParse(Object.fromEntries(Object.entries(params).filter(([, v]) => typeof v === 'string' && v !== '')))
+  const filter = HistoryFilter.safeParse(
+    Object.fromEntries(Object.entries(params).filter(([, v]) => typeof v === 'string' && v !== '')),
+  )
   const pool = webPool()
   const [counts, stuck, page] = await Promise.all([
     queueCounts(pool, await producerFor(pool)),
@@ -30,7 +36,11 @@ export default async function OperatorJobsPage({ searchParams }: { searchParams:
       <LiveRefresh operator />
       <div className="section-header">
         <h1>Operators</h1>
-        <form action={operatorSignOut}><button type="submit" className="secondary">Sign out</button></form>
+        <form action={operatorSignOut}>
+          <button type="submit" className="secondary">
+            Sign out
+          </button>
+        </form>
       </div>
       <section aria-labelledby="queues-heading">
         <h2 id="queues-heading">Queues</h2>
@@ -39,10 +49,14 @@ export default async function OperatorJobsPage({ searchParams }: { searchParams:
             <div key={q.name} className="card" aria-label={`Queue ${q.name}`}>
               <h3>{q.name}</h3>
               <dl className="facts">
-                <dt>Queued</dt><dd>{q.queued}</dd>
-                <dt>Active</dt><dd>{q.active}</dd>
-                <dt>Failed</dt><dd>{q.failed}</dd>
-                <dt>Completed, last hour</dt><dd>{q.completedLastHour}</dd>
+                <dt>Queued</dt>
+                <dd>{q.queued}</dd>
+                <dt>Active</dt>
+                <dd>{q.active}</dd>
+                <dt>Failed</dt>
+                <dd>{q.failed}</dd>
+                <dt>Completed, last hour</dt>
+                <dd>{q.completedLastHour}</dd>
               </dl>
             </div>
           ))}
@@ -50,21 +64,40 @@ export default async function OperatorJobsPage({ searchParams }: { searchParams:
       </section>
       <section className="card" aria-labelledby="stuck-heading">
         <h2 id="stuck-heading">Stuck jobs</h2>
-        <p className="hint">Active, but no heartbeat within their queue&apos;s heartbeat interval: their worker is probably gone and pg-boss will retry them.</p>
+        <p className="hint">
+          Active, but no heartbeat within their queue&apos;s heartbeat interval: their worker is probably gone and
+          pg-boss will retry them.
+        </p>
         <JobTable jobs={stuck} showOwner actions={actions} />
       </section>
       <section className="card" aria-labelledby="all-heading">
         <h2 id="all-heading">All jobs</h2>
         <form className="filters" method="get" aria-label="Filter jobs">
-          <label>Queue <select name="queue" defaultValue={filter.success ? filter.data.queue ?? '' : ''}>
-            <option value="">All queues</option>
-            {providersQueueNames.map((q) => <option key={q} value={q}>{q}</option>)}
-          </select></label>
-          <label>State <select name="state" defaultValue={filter.success ? filter.data.state ?? '' : ''}>
-            <option value="">All states</option>
-            {JobState.options.map((s) => <option key={s} value={s}>{s}</option>)}
-          </select></label>
-          <button type="submit" className="secondary">Filter</button>
+          <label>
+            Queue{' '}
+            <select name="queue" defaultValue={filter.success ? (filter.data.queue ?? '') : ''}>
+              <option value="">All queues</option>
+              {providersQueueNames.map((q) => (
+                <option key={q} value={q}>
+                  {q}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            State{' '}
+            <select name="state" defaultValue={filter.success ? (filter.data.state ?? '') : ''}>
+              <option value="">All states</option>
+              {JobState.options.map((s) => (
+                <option key={s} value={s}>
+                  {s}
+                </option>
+              ))}
+            </select>
+          </label>
+          <button type="submit" className="secondary">
+            Filter
+          </button>
         </form>
         <JobTable jobs={page.jobs} showOwner actions={actions} />
       </section>

@@ -9,9 +9,14 @@ export default async function OperatorLoginPage() {
     <main className="page">
       <h1>Operator sign-in</h1>
       <section className="card">
-        {operatorViewEnabled()
-          ? <LoginForm />
-          : <p>The operator view is off. Set <code>ADMIN_PASSWORD</code> (at least 12 characters) on the web tier to turn it on.</p>}
+        {operatorViewEnabled() ? (
+          <LoginForm />
+        ) : (
+          <p>
+            The operator view is off. Set <code>ADMIN_PASSWORD</code> (at least 12 characters) on the web tier to turn
+            it on.
+          </p>
+        )}
       </section>
     </main>
   )

@@ -6,6 +6,9 @@ export async function GET() {
     await webPool().query('SELECT 1')
     return Response.json({ status: 'ok', database: 'up' }, { headers: { 'cache-control': 'no-store' } })
   } catch {
-    return Response.json({ status: 'degraded', database: 'down' }, { status: 503, headers: { 'cache-control': 'no-store' } })
+    return Response.json(
+      { status: 'degraded', database: 'down' },
+      { status: 503, headers: { 'cache-control': 'no-store' } },
+    )
   }
 }

@@ -9,7 +9,11 @@ import { getOperator } from '@/lib/server/operator'
 import { REALTIME_TOKEN_TTL_S, signOperatorRealtimeToken, signRealtimeToken } from '@/lib/server/tokens'
 import { getViewer } from '@/lib/server/viewer'
 
-const unauthorized = () => Response.json({ error: { code: 'UNAUTHORIZED', message: 'No session.' } }, { status: 401, headers: { 'cache-control': 'no-store' } })
+const unauthorized = () =>
+  Response.json(
+    { error: { code: 'UNAUTHORIZED', message: 'No session.' } },
+    { status: 401, headers: { 'cache-control': 'no-store' } },
+  )
 
 export async function GET(request: Request) {
   const { SESSION_SECRET, REALTIME_URL } = env()

@@ -17,7 +17,10 @@ import { getViewer } from '@/lib/server/viewer'
 const JobId = z.uuid()
 
 function plain(status: number, message: string) {
-  return new Response(message, { status, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' } })
+  return new Response(message, {
+    status,
+    headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' },
+  })
 }
 
 export async function GET(_request: Request, ctx: { params: Promise<{ jobId: string }> }) {

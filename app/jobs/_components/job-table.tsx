@@ -3,7 +3,11 @@ import { describeJob, elapsedMs, formatDuration } from '@/lib/jobs/describe'
 import { stateLabel, type JobSnapshot } from '@/lib/jobs/job'
 
 /** A table of jobs for history pages. `showOwner` adds the owner column (operators). */
-export function JobTable({ jobs, showOwner = false, actions }: {
+export function JobTable({
+  jobs,
+  showOwner = false,
+  actions,
+}: {
   jobs: (JobSnapshot & { ownerId?: string })[]
   showOwner?: boolean
   actions?: (job: JobSnapshot) => React.ReactNode
@@ -20,19 +24,39 @@ export function JobTable({ jobs, showOwner = false, actions }: {
           <th scope="col">Created</th>
           <th scope="col">Duration</th>
           {showOwner && <th scope="col">Owner</th>}
-          {actions && <th scope="col"><span className="sr-only">Actions</span></th>}
+          {actions && (
+            <th scope="col">
+              <span className="sr-only">Actions</span>
+            </th>
+          )}
         </tr>
       </thead>
       <tbody>
         {jobs.map((job) => (
           <tr key={job.id} data-job-id={job.id} data-state={job.state}>
-            <td><Link href={`/jobs/${job.id}`}>{describeJob(job)}</Link></td>
+            <td>
+              <Link href={`/jobs/${job.id}`}>{describeJob(job)}</Link>
+            </td>
             <td>{job.queue}</td>
-            <td><span className={`state state-${stateLabel(job).toLowerCase()}`}>{stateLabel(job)}</span></td>
-            <td className="num">{job.progress && job.progress.total > 0 ? `${Math.round((100 * job.progress.current) / job.progress.total)} %` : ''}</td>
-            <td><time dateTime={job.createdAt}>{new Date(job.createdAt).toISOString().slice(0, 19).replace('T', ' ')} UTC</time></td>
+            <td>
+              <span className={`state state-${stateLabel(job).toLowerCase()}`}>{stateLabel(job)}</span>
+            </td>
+            <td className="num">
+              {job.progress && job.progress.total > 0
+                ? `${Math.round((100 * job.progress.current) / job.progress.total)} %`
+                : ''}
+            </td>
+            <td>
+              <time dateTime={job.createdAt}>
+                {new Date(job.createdAt).toISOString().slice(0, 19).replace('T', ' ')} UTC
+              </time>
+            </td>
             <td className="num">{job.startedAt ? formatDuration(elapsedMs(job.startedAt, job.settledAt)) : ''}</td>
-            {showOwner && <td><code>{job.ownerId?.slice(0, 8)}</code></td>}
+            {showOwner && (
+              <td>
+                <code>{job.ownerId?.slice(0, 8)}</code>
+              </td>
+            )}
             {actions && <td>{actions(job)}</td>}
           </tr>
         ))}
