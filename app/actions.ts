@@ -4,12 +4,12 @@
  * the caller's own jobs, answering `ActionResult` (lib/jobs/result.ts).
  */
 import { z } from 'zod'
-import { EXPORTS_QUEUE, ExportItem } from '@/lib/jobs/exports'
+import { ExportItem, exportsQueue } from '@/lib/jobs/exports'
 import type { JobSnapshot } from '@/lib/jobs/job'
 import { fail, ok, type ActionResult } from '@/lib/jobs/result'
 import { defineAction } from '@/lib/server/action'
 import { webPool } from '@/lib/server/db'
-import { enqueueWithinLimit } from '@/lib/server/enqueue-limited'
+import { enqueue } from '@/lib/server/enqueue-limited'
 import { env } from '@/lib/server/env'
 import { findJobForOwner, listJobsForOwner, requestCancel } from '@/lib/server/job-store'
 
@@ -24,11 +24,7 @@ const startExportAction = defineAction(ExportItem, async (item, { viewer }) => {
   const limit = env().EXPORT_LIMIT_PER_VIEWER
   try {
     // Counted and enqueued under a per-viewer lock: concurrent calls never exceed the limit.
-    const outcome = await enqueueWithinLimit(
-      webPool(),
-      { queue: EXPORTS_QUEUE, ownerId: viewer.id, payload: item },
-      limit,
-    )
+    const outcome = await enqueue(webPool(), exportsQueue, { ownerId: viewer.id, payload: item }, { limit })
     if (outcome.kind === 'limited') {
       return fail(
         'LIMITED',

@@ -4,8 +4,8 @@
  * Samples its RSS every 50 ms and answers the parent over IPC; exits when told to stop.
  */
 import { randomBytes } from 'node:crypto'
+import { exportsQueue } from '@/lib/jobs/exports'
 import { ExportQueue } from '@/workers/queues/export-queue'
-import type { QueueClass } from '@/workers/queue-service'
 import { startWorker } from '@/workers/worker'
 import { PER_ROW_EXPORTS_QUEUE } from './queues'
 
@@ -41,13 +41,13 @@ const log = {
 }
 /** The same export, reporting progress (and checking for cancellation) on every row. */
 class PerRowExportQueue extends ExportQueue {
-  readonly name = PER_ROW_EXPORTS_QUEUE
+  readonly contract = { ...exportsQueue, name: PER_ROW_EXPORTS_QUEUE }
   protected readonly progressEveryRows = 1
 }
 
 const worker = await startWorker({
   databaseUrl: url,
-  queues: [ExportQueue as QueueClass, PerRowExportQueue as QueueClass],
+  queues: [ExportQueue, PerRowExportQueue],
   secret: randomBytes(32).toString('hex'),
   log,
   realtimePort: null,

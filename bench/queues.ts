@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks'
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import { z } from 'zod'
 import type { JobProgress } from '@/lib/jobs/job'
+import { defineQueue } from '@/lib/jobs/queue'
 import { QueueService, type QueueClass } from '@/workers/queue-service'
 
 /** Queue of no-op jobs, run 10 at a time (the throughput scenario). */
@@ -17,10 +18,11 @@ export const OVERHEAD_QUEUE = 'bench_overhead'
 
 const Empty = z.object({})
 
-class NoopQueue extends QueueService<z.infer<typeof Empty>, null> {
-  readonly name = NOOP_QUEUE
+const noopQueue = defineQueue({ name: NOOP_QUEUE, payload: Empty })
+
+class NoopQueue extends QueueService<typeof noopQueue> {
+  readonly contract = noopQueue
   readonly workerCount = 10
-  readonly itemSchema = Empty
 
   async handleItem(): Promise<null> {
     return null
@@ -45,12 +47,12 @@ export function setProbe(fn: Probe | null): void {
   probe = fn
 }
 
-class ProbeQueue extends QueueService<z.infer<typeof Empty>, unknown> {
-  readonly name = PROBE_QUEUE
+// One attempt: a probe that throws is a bench bug, and a retry would skew the next sample.
+const probeQueue = defineQueue({ name: PROBE_QUEUE, payload: Empty, options: { retryLimit: 0 } })
+
+class ProbeQueue extends QueueService<typeof probeQueue> {
+  readonly contract = probeQueue
   readonly workerCount = 1
-  readonly itemSchema = Empty
-  // One attempt: a probe that throws is a bench bug, and a retry would skew the next sample.
-  readonly options = { retryLimit: 0 }
 
   async handleItem(): Promise<unknown> {
     const startedAt = performance.now()
@@ -85,11 +87,11 @@ const SAMPLE_ROWS = Array.from({ length: 1024 }, (_, i) => ({
 /** Rows between two yields to the event loop, as a streaming handler yields between batches. */
 const YIELD_EVERY = 1_000
 
-class OverheadQueue extends QueueService<OverheadItem, OverheadResult> {
-  readonly name = OVERHEAD_QUEUE
+const overheadQueue = defineQueue({ name: OVERHEAD_QUEUE, payload: OverheadItem, options: { retryLimit: 0 } })
+
+class OverheadQueue extends QueueService<typeof overheadQueue> {
+  readonly contract = overheadQueue
   readonly workerCount = 1
-  readonly itemSchema = OverheadItem
-  readonly options = { retryLimit: 0 }
 
   async handleItem({ rows, report }: OverheadItem): Promise<OverheadResult> {
     const started = performance.now()
@@ -108,7 +110,7 @@ class OverheadQueue extends QueueService<OverheadItem, OverheadResult> {
 }
 
 /** Every bench queue, for `startWorker({ queues })`. */
-export const BENCH_QUEUES: QueueClass[] = [NoopQueue, ProbeQueue, OverheadQueue] as QueueClass[]
+export const BENCH_QUEUES: QueueClass[] = [NoopQueue, ProbeQueue, OverheadQueue]
 
 /** Queue of the per-row reporting variant of ExportQueue (bench/export-worker.ts, `progress.overhead.export`). */
 export const PER_ROW_EXPORTS_QUEUE = 'exports_per_row'

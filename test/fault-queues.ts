@@ -6,7 +6,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { z } from 'zod'
-import { QueueService, type QueueClass, type QueueOptions } from '@/workers/queue-service'
+import { defineQueue, type QueueContract } from '@/lib/jobs/queue'
+import { QueueService, type QueueClass } from '@/workers/queue-service'
 
 export const FaultItem = z.strictObject({
   /** Milliseconds the handler works on attempts up to `slowAttempts`; later attempts finish at once. */
@@ -17,9 +18,8 @@ export const FaultItem = z.strictObject({
 })
 export type FaultItem = z.infer<typeof FaultItem>
 
-abstract class FaultQueue extends QueueService<FaultItem, { attempt: number }> {
+abstract class FaultQueue extends QueueService<QueueContract<typeof FaultItem>> {
   readonly workerCount = 2
-  readonly itemSchema = FaultItem
 
   async handleItem(item: FaultItem) {
     const { jobId, attempt } = this.job
@@ -42,14 +42,20 @@ abstract class FaultQueue extends QueueService<FaultItem, { attempt: number }> {
 
 /** One retry, 6 s after the failed attempt (longer than the 5 s reconcile, so "worker lost, retrying" shows). */
 export class FaultRetryQueue extends FaultQueue {
-  readonly name = 'fault-retry'
-  readonly options: QueueOptions = { retryLimit: 1, retryDelay: 6, retryBackoff: false, heartbeatSeconds: 10 }
+  readonly contract = defineQueue({
+    name: 'fault-retry',
+    payload: FaultItem,
+    options: { retryLimit: 1, retryDelay: 6, retryBackoff: false, heartbeatSeconds: 10 },
+  })
 }
 
 /** No retries: a lost attempt fails the job. */
 export class FaultFinalQueue extends FaultQueue {
-  readonly name = 'fault-final'
-  readonly options: QueueOptions = { retryLimit: 0, heartbeatSeconds: 10 }
+  readonly contract = defineQueue({
+    name: 'fault-final',
+    payload: FaultItem,
+    options: { retryLimit: 0, heartbeatSeconds: 10 },
+  })
 }
 
-export const faultQueues: QueueClass[] = [FaultRetryQueue as QueueClass, FaultFinalQueue as QueueClass]
+export const faultQueues: QueueClass[] = [FaultRetryQueue, FaultFinalQueue]

@@ -5,7 +5,8 @@ import { createPool } from '@/lib/server/db'
 import { enqueueJob, stopProducer } from '@/lib/server/enqueue'
 import { findJob, requestCancel } from '@/lib/server/job-store'
 import { createTestDatabase, waitForJob, type TestDatabase, startTestWorker } from '@/test/kit'
-import { QueueService, type QueueClass } from './queue-service'
+import { defineQueue } from '@/lib/jobs/queue'
+import { QueueService } from './queue-service'
 import type { Worker } from './worker'
 
 /**
@@ -21,11 +22,11 @@ type Item = z.infer<typeof Item>
 const started: string[] = []
 const gates = new Map<string, () => void>()
 
-class SingleQueue extends QueueService<Item, { ok: true }> {
-  readonly name = 'single'
+const singleQueue = defineQueue({ name: 'single', payload: Item, options: { retryLimit: 0, heartbeatSeconds: 10 } })
+
+class SingleQueue extends QueueService<typeof singleQueue> {
+  readonly contract = singleQueue
   readonly workerCount = 1
-  readonly itemSchema = Item
-  readonly options = { retryLimit: 0, heartbeatSeconds: 10 }
 
   async handleItem(item: Item) {
     started.push(this.job.jobId)
@@ -48,7 +49,7 @@ const stranger = '44444444-4444-4444-8444-444444444444'
 beforeAll(async () => {
   db = await createTestDatabase()
   pool = createPool(db.url, { max: 3 })
-  worker = await startTestWorker(db, [SingleQueue as QueueClass])
+  worker = await startTestWorker(db, [SingleQueue])
 })
 
 afterAll(async () => {

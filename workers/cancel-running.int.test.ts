@@ -15,7 +15,8 @@ import { findJob, requestCancel } from '@/lib/server/job-store'
 import { createTestDatabase, type TestDatabase } from '@/test/kit'
 import { watchJobs, type JobWatch } from '@/test/job-watch'
 import { createLogger } from './logger'
-import { QueueService, type QueueClass } from './queue-service'
+import { defineQueue } from '@/lib/jobs/queue'
+import { QueueService } from './queue-service'
 import { startWorker, type Worker } from './worker'
 
 const Item = z.object({ mode: z.enum(['honour', 'ignore']) })
@@ -48,10 +49,12 @@ function probe(jobId: string): Probe {
   return p
 }
 
-abstract class CancelProbeQueue extends QueueService<Item, { late: boolean }> {
+/** The probe queue's contract under `name`: no retries, a 1 s cancel grace. */
+const probeContract = (name: string) =>
+  defineQueue({ name, payload: Item, options: { retryLimit: 0, heartbeatSeconds: 10, cancelGraceSeconds: 1 } })
+
+abstract class CancelProbeQueue extends QueueService<ReturnType<typeof probeContract>> {
   readonly workerCount = 2
-  readonly itemSchema = Item
-  readonly options = { retryLimit: 0, heartbeatSeconds: 10, cancelGraceSeconds: 1 }
 
   async handleItem(item: Item) {
     const p = probe(this.job.jobId)
@@ -86,12 +89,12 @@ abstract class CancelProbeQueue extends QueueService<Item, { late: boolean }> {
 
 /** Run by a worker whose cancel poll is too slow to matter: only NOTIFY can abort in time. */
 class CancelPushQueue extends CancelProbeQueue {
-  readonly name = 'cancel-push'
+  readonly contract = probeContract('cancel-push')
 }
 
 /** Run by a worker with the default 1 s cancel poll. */
 class CancelPollQueue extends CancelProbeQueue {
-  readonly name = 'cancel-poll'
+  readonly contract = probeContract('cancel-poll')
 }
 
 let db: TestDatabase
@@ -112,8 +115,8 @@ beforeAll(async () => {
     realtimePort: null,
     origins: [],
   }
-  pushWorker = await startWorker({ ...common, queues: [CancelPushQueue as QueueClass], cancelPollMs: 600_000 })
-  pollWorker = await startWorker({ ...common, queues: [CancelPollQueue as QueueClass] })
+  pushWorker = await startWorker({ ...common, queues: [CancelPushQueue], cancelPollMs: 600_000 })
+  pollWorker = await startWorker({ ...common, queues: [CancelPollQueue] })
 })
 
 afterAll(async () => {

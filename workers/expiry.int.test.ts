@@ -12,7 +12,8 @@ import { createPool } from '@/lib/server/db'
 import { enqueueJob, stopProducer } from '@/lib/server/enqueue'
 import { watchJobs, type JobWatch } from '@/test/job-watch'
 import { createTestDatabase, type TestDatabase, startTestWorker } from '@/test/kit'
-import { QueueService, type QueueClass, type QueueOptions } from './queue-service'
+import { defineQueue } from '@/lib/jobs/queue'
+import { QueueService, type QueueOptions } from './queue-service'
 import type { Worker } from './worker'
 
 const Item = z.object({ cleanupMs: z.number().int().default(300) })
@@ -34,10 +35,12 @@ let mostAtOnce = 0
  * Attempt 1 works until its signal aborts, then takes `cleanupMs` to wind down (a handler that
  * stops promptly but not instantly) and throws; later attempts finish at once.
  */
-abstract class ExpiringQueue extends QueueService<Item, { attempt: number }> {
+/** The expiring queue's contract under `name`, with `options`. */
+const expiringContract = (name: string, options: QueueOptions) => defineQueue({ name, payload: Item, options })
+
+abstract class ExpiringQueue extends QueueService<ReturnType<typeof expiringContract>> {
   // Two slots: the retry could start beside a still-running first attempt if nothing prevented it.
   readonly workerCount = 2
-  readonly itemSchema = Item
 
   async handleItem(item: Item) {
     const run: Run = { jobId: this.job.jobId, attempt: this.job.attempt, startedAt: performance.now() }
@@ -60,19 +63,17 @@ abstract class ExpiringQueue extends QueueService<Item, { attempt: number }> {
 }
 
 class ExpiringRetryQueue extends ExpiringQueue {
-  readonly name = 'expiring'
-  readonly options: QueueOptions = {
+  readonly contract = expiringContract('expiring', {
     expireInSeconds: 2,
     retryLimit: 1,
     retryDelay: 0,
     retryBackoff: false,
     heartbeatSeconds: 10,
-  }
+  })
 }
 
 class ExpiringFinalQueue extends ExpiringQueue {
-  readonly name = 'expiring-final'
-  readonly options: QueueOptions = { expireInSeconds: 2, retryLimit: 0, heartbeatSeconds: 10 }
+  readonly contract = expiringContract('expiring-final', { expireInSeconds: 2, retryLimit: 0, heartbeatSeconds: 10 })
 }
 
 let db: TestDatabase
@@ -85,7 +86,7 @@ beforeAll(async () => {
   db = await createTestDatabase()
   pool = createPool(db.url, { max: 3 })
   watch = await watchJobs(db.url)
-  worker = await startTestWorker(db, [ExpiringRetryQueue as QueueClass, ExpiringFinalQueue as QueueClass])
+  worker = await startTestWorker(db, [ExpiringRetryQueue, ExpiringFinalQueue])
 })
 
 afterAll(async () => {

@@ -12,7 +12,8 @@ import { retryJobAsOperator } from '@/lib/server/operator'
 import { createTestDatabase, startTestWorker, waitForJob, type TestDatabase } from '@/test/kit'
 import { queueCounts, stuckJobs } from '@/lib/server/ops'
 import { runRetention } from './maintenance'
-import { QueueService, type QueueClass } from './queue-service'
+import { defineQueue } from '@/lib/jobs/queue'
+import { QueueService } from './queue-service'
 import { DeferredQueue } from './queues/deferred-queue'
 import { ExportQueue } from './queues/export-queue'
 import type { Worker } from './worker'
@@ -20,9 +21,9 @@ import type { Worker } from './worker'
 /** Fails its first run with failJob, completes when retried by an operator. */
 const Flaky = z.strictObject({ key: z.string() })
 const flakyRuns = new Map<string, number>()
-class FlakyQueue extends QueueService<z.infer<typeof Flaky>, { runs: number }> {
-  readonly name = 'flaky'
-  readonly itemSchema = Flaky
+const flakyQueue = defineQueue({ name: 'flaky', payload: Flaky })
+class FlakyQueue extends QueueService<typeof flakyQueue> {
+  readonly contract = flakyQueue
   async handleItem({ key }: z.infer<typeof Flaky>) {
     const runs = (flakyRuns.get(key) ?? 0) + 1
     flakyRuns.set(key, runs)
@@ -32,9 +33,9 @@ class FlakyQueue extends QueueService<z.infer<typeof Flaky>, { runs: number }> {
 }
 
 /** Runs until cancelled, checking at safe points. */
-class WaiterQueue extends QueueService<Record<string, never>, null> {
-  readonly name = 'waiter'
-  readonly itemSchema = z.strictObject({})
+const waiterQueue = defineQueue({ name: 'waiter', payload: z.strictObject({}) })
+class WaiterQueue extends QueueService<typeof waiterQueue> {
+  readonly contract = waiterQueue
   async handleItem(): Promise<null> {
     for (;;) {
       this.checkCancelled()
@@ -52,7 +53,7 @@ const other = '44444444-4444-4444-8444-444444444444'
 beforeAll(async () => {
   db = await createTestDatabase()
   pool = createPool(db.url, { max: 4 })
-  worker = await startTestWorker(db, [ExportQueue, DeferredQueue, FlakyQueue, WaiterQueue] as QueueClass[])
+  worker = await startTestWorker(db, [ExportQueue, DeferredQueue, FlakyQueue, WaiterQueue])
 })
 
 afterAll(async () => {

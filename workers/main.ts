@@ -21,7 +21,7 @@ async function start(): Promise<Worker | null> {
     try {
       return await startWorker({
         databaseUrl: config.DATABASE_URL,
-        queues: providers,
+        queues: Object.values(providers),
         secret: config.SESSION_SECRET,
         log,
         realtimePort: config.REALTIME_PORT,

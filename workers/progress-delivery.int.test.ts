@@ -19,7 +19,8 @@ import { signRealtimeToken } from '@/lib/server/tokens'
 import { watchJobs, type JobWatch } from '@/test/job-watch'
 import { createTestDatabase, type TestDatabase } from '@/test/kit'
 import { createLogger } from './logger'
-import { QueueService, type QueueClass } from './queue-service'
+import { defineQueue } from '@/lib/jobs/queue'
+import { QueueService } from './queue-service'
 import { startWorker, type Worker } from './worker'
 
 const Item = z.object({
@@ -48,11 +49,11 @@ function gate(key: string) {
   return g
 }
 
-class ProgressQueue extends QueueService<Item, unknown> {
-  readonly name = 'progress'
+const progressQueue = defineQueue({ name: 'progress', payload: Item, options: { retryLimit: 0, heartbeatSeconds: 10 } })
+
+class ProgressQueue extends QueueService<typeof progressQueue> {
+  readonly contract = progressQueue
   readonly workerCount = 2
-  readonly itemSchema = Item
-  readonly options = { retryLimit: 0, heartbeatSeconds: 10 }
 
   async handleItem(item: Item) {
     const { jobId } = this.job
@@ -119,7 +120,7 @@ beforeAll(async () => {
   watch = await watchJobs(db.url)
   worker = await startWorker({
     databaseUrl: db.url,
-    queues: [ProgressQueue as QueueClass],
+    queues: [ProgressQueue],
     secret: SECRET,
     log: createLogger('test-worker'),
     realtimePort: 0,

@@ -1,9 +1,14 @@
 /**
- * Every queue this worker runs, by name. Add a queue: write a QueueService subclass in
- * workers/queues/ and list it here. Nothing else registers queues.
+ * The handler of every queue in the registry (lib/jobs/registry.ts), by queue name. Add a queue:
+ * add its contract to the registry, then its QueueService class here; `satisfies` makes a queue
+ * without a handler (or with another queue's) a type error. Nothing else registers handlers.
  */
-import type { QueueClass } from './queue-service'
+import { queues } from '@/lib/jobs/registry'
+import type { QueueClasses } from './queue-service'
 import { DeferredQueue } from './queues/deferred-queue'
 import { ExportQueue } from './queues/export-queue'
 
-export const providers: QueueClass[] = [ExportQueue as QueueClass, DeferredQueue as QueueClass]
+export const providers = {
+  exports: ExportQueue,
+  deferred: DeferredQueue,
+} satisfies QueueClasses<typeof queues>

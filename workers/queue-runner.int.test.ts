@@ -5,7 +5,8 @@ import { createPool } from '@/lib/server/db'
 import { enqueueJob, stopProducer } from '@/lib/server/enqueue'
 import { requestCancel } from '@/lib/server/job-store'
 import { createTestDatabase, waitForJob, type TestDatabase, startTestWorker } from '@/test/kit'
-import { QueueService, type QueueClass } from './queue-service'
+import { defineQueue } from '@/lib/jobs/queue'
+import { QueueService } from './queue-service'
 import type { Worker } from './worker'
 
 /** A queue whose handler does what the item says, so each test scripts its own job. */
@@ -20,11 +21,11 @@ const gates = new Map<string, () => void>()
 let activeNow = 0
 let maxActive = 0
 
-class ScriptedQueue extends QueueService<Step, { steps: number }> {
-  readonly name = 'scripted'
+const scriptedQueue = defineQueue({ name: 'scripted', payload: Step, options: { retryLimit: 0, heartbeatSeconds: 10 } })
+
+class ScriptedQueue extends QueueService<typeof scriptedQueue> {
+  readonly contract = scriptedQueue
   readonly workerCount = 2
-  readonly itemSchema = Step
-  readonly options = { retryLimit: 0, heartbeatSeconds: 10 }
 
   async handleItem(item: Step) {
     activeNow++
@@ -59,7 +60,7 @@ const owner = '11111111-1111-4111-8111-111111111111'
 beforeAll(async () => {
   db = await createTestDatabase()
   pool = createPool(db.url, { max: 2 })
-  worker = await startTestWorker(db, [ScriptedQueue as QueueClass])
+  worker = await startTestWorker(db, [ScriptedQueue])
 })
 
 afterAll(async () => {

@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto'
 import type pg from 'pg'
 import type { Job, PgBoss } from 'pg-boss'
+import type { AnyQueueContract } from '@/lib/jobs/queue'
 import { PROGRESS_MESSAGE_MAX, type JobError, type JobProgress, type JobSnapshot } from '@/lib/jobs/job'
 import { isDatabaseUnavailable, withTransaction } from '@/lib/server/db'
 import {
@@ -76,7 +77,7 @@ interface RunningJob {
 export interface QueueRunnerOptions {
   boss: PgBoss
   pool: pg.Pool
-  queue: QueueService<unknown, unknown>
+  queue: QueueService<AnyQueueContract>
   log: Logger
   /** Publishes a progress-only snapshot to the job owner's sockets (state changes go through the table trigger). */
   publish: (ownerId: string, snapshot: JobSnapshot) => void
@@ -137,9 +138,9 @@ export class QueueRunner {
   private loop: Promise<void> | null = null
 
   constructor(private readonly o: QueueRunnerOptions) {
-    this.name = o.queue.name
+    this.name = o.queue.contract.name
     this.timing = { ...DEFAULT_RUNNER_TIMING, ...o.timing }
-    this.options = { ...DEFAULT_QUEUE_OPTIONS, ...o.queue.options }
+    this.options = { ...DEFAULT_QUEUE_OPTIONS, ...o.queue.contract.options }
   }
 
   /** Ids of the jobs whose handlers run in this process right now. */
@@ -447,7 +448,7 @@ export class QueueRunner {
       ),
     )
 
-    const parsed = queue.itemSchema.safeParse(job.data)
+    const parsed = queue.contract.payload.safeParse(job.data)
     if (!parsed.success) {
       const ref = errorRef()
       log.error(`job ${job.id} [ref ${ref}]: payload does not match ${this.name}'s schema: ${parsed.error.message}`)

@@ -1,46 +1,13 @@
 /**
- * The base class of every queue. Subclass it, give it a `name`, an `itemSchema` and
- * `handleItem(item)`, and register it in workers/providers.ts.
+ * The base class of every queue's handler. Subclass it with the queue's contract (lib/jobs, made
+ * by `defineQueue`), write `handleItem(item)`, and map it to its contract in workers/providers.ts.
  */
 import { AsyncLocalStorage } from 'node:async_hooks'
 import type pg from 'pg'
-import type { z } from 'zod'
+import type { AnyQueueContract, PayloadOf, ResultOf } from '@/lib/jobs/queue'
 
-/**
- * Per-queue options, passed to pg-boss `createQueue` by the worker (the worker owns them:
- * `createQueue` is first-writer-wins). Units are seconds, as in pg-boss.
- */
-export interface QueueOptions {
-  /** Retries after a thrown exception (pg-boss `retryLimit`). `failJob` never retries. Default 2. */
-  retryLimit?: number
-  /** Seconds before the first retry (pg-boss `retryDelay`). Default 5. */
-  retryDelay?: number
-  /** Double the delay on each retry, with jitter (pg-boss `retryBackoff`). Default true. */
-  retryBackoff?: boolean
-  /** Seconds an attempt may run before pg-boss expires it (pg-boss `expireInSeconds`). Default 900. */
-  expireInSeconds?: number
-  /**
-   * Seconds without a heartbeat after which pg-boss treats the attempt as lost and retries it
-   * (pg-boss `heartbeatSeconds`, at least 10). The runner sends one every half interval. Default 20.
-   */
-  heartbeatSeconds?: number
-  /**
-   * Seconds a handler may keep running after its owner cancelled (its signal is aborted at once).
-   * Past this the job is settled as cancelled anyway and whatever the handler returns is discarded.
-   * Default 30.
-   */
-  cancelGraceSeconds?: number
-}
-
-/** Defaults applied to every queue's `options`. */
-export const DEFAULT_QUEUE_OPTIONS: Required<QueueOptions> = {
-  retryLimit: 2,
-  retryDelay: 5,
-  retryBackoff: true,
-  expireInSeconds: 900,
-  heartbeatSeconds: 20,
-  cancelGraceSeconds: 30,
-}
+// Options and their defaults belong to the contract now (lib/jobs/queue.ts); re-exported for the worker.
+export { DEFAULT_QUEUE_OPTIONS, type QueueOptions } from '@/lib/jobs/queue'
 
 /**
  * A progress report as a handler gives it: `current` of `total` units and a message, either text
@@ -95,27 +62,34 @@ export function runWithJobContext<T>(context: JobContext, fn: () => Promise<T>):
 }
 
 /**
- * A queue of jobs of one kind. `workerCount` jobs run at once in each worker process; the
+ * The handler of one queue's jobs. `workerCount` jobs run at once in each worker process; the
  * per-job helpers (`reportProgress`, `checkCancelled`, `failJob`, `job`) resolve to the job whose
  * `handleItem` is calling them, through AsyncLocalStorage, even when several run concurrently.
  *
- * @typeParam Item - the job payload after `itemSchema` parsed it.
- * @typeParam Result - what `handleItem` returns; stored as the job's result (must be JSON).
+ * ```ts
+ * export class ExportQueue extends QueueService<typeof exportsQueue> {
+ *   readonly contract = exportsQueue
+ *   async handleItem(item: ExportItem) { ... }
+ * }
+ * ```
+ * The queue's name, payload schema and pg-boss options come from `contract`. A test subclass can
+ * run the same handler under another name or options by overriding it:
+ * `readonly contract = { ...exportsQueue, name: 'exports_per_row' }` (contract names are `string`,
+ * never a literal type, so this compiles).
+ *
+ * @typeParam C - the queue's contract: `handleItem` receives `PayloadOf<C>` (the payload after the
+ *   contract's schema parsed it) and returns `ResultOf<C>` (stored as the job's result; must be JSON).
  */
-export abstract class QueueService<Item, Result> {
-  /** Queue name: a short noun such as `exports`. */
-  abstract readonly name: string
+export abstract class QueueService<C extends AnyQueueContract> {
+  /** The queue's contract: its name, payload schema (every payload is re-parsed: queued jobs outlive deploys) and options. */
+  abstract readonly contract: C
   /** Jobs of this queue one worker process runs at once. Default 1. */
   readonly workerCount: number = 1
-  /** Options for pg-boss; see `QueueOptions` for defaults. */
-  readonly options: QueueOptions = {}
-  /** Parses every payload before `handleItem` sees it: queued jobs outlive deploys. */
-  abstract readonly itemSchema: z.ZodType<Item>
 
   constructor(protected readonly deps: QueueDeps) {}
 
-  /** Does the work of one job. Throwing fails the attempt (retried per `options`). */
-  abstract handleItem(item: Item): Promise<Result>
+  /** Does the work of one job. Throwing fails the attempt (retried per the contract's `options`). */
+  abstract handleItem(item: PayloadOf<C>): Promise<ResultOf<C>>
 
   /** The job this call is running for. Throws outside `handleItem`. */
   protected get job(): JobContext {
@@ -149,5 +123,14 @@ export abstract class QueueService<Item, Result> {
   }
 }
 
-/** A QueueService subclass, as registered in the providers map. */
-export type QueueClass = new (deps: QueueDeps) => QueueService<unknown, unknown>
+/** A QueueService subclass of the contract `C` (any queue's by default), as the worker starts it. */
+export type QueueClass<C extends AnyQueueContract = AnyQueueContract> = new (deps: QueueDeps) => QueueService<C>
+
+/**
+ * The worker's handler map for a registry: one QueueService class per registered queue, keyed by
+ * its name. Declare the map with `satisfies QueueClasses<typeof queues>`: a queue without a
+ * handler, or a handler of another queue's contract, is a type error.
+ */
+export type QueueClasses<R extends { queues: Record<string, AnyQueueContract> }> = {
+  [K in keyof R['queues']]: QueueClass<R['queues'][K]>
+}

@@ -11,7 +11,8 @@ import { findJobForOwner } from '@/lib/server/job-store'
 import { signRealtimeToken, signSessionToken } from '@/lib/server/tokens'
 import { createTestDatabase, waitForJob, type TestDatabase } from '@/test/kit'
 import { createLogger } from './logger'
-import { QueueService, type QueueClass } from './queue-service'
+import { defineQueue } from '@/lib/jobs/queue'
+import { QueueService } from './queue-service'
 import { startWorker, type Worker } from './worker'
 
 /** Reports progress, then holds until the test opens its gate (if any), then completes. */
@@ -19,11 +20,11 @@ const Item = z.object({ steps: z.number().int().default(3), hold: z.string().opt
 type Item = z.infer<typeof Item>
 const gates = new Map<string, () => void>()
 
-class StepsQueue extends QueueService<Item, { steps: number }> {
-  readonly name = 'steps'
+const stepsQueue = defineQueue({ name: 'steps', payload: Item, options: { retryLimit: 0, heartbeatSeconds: 10 } })
+
+class StepsQueue extends QueueService<typeof stepsQueue> {
+  readonly contract = stepsQueue
   readonly workerCount = 2
-  readonly itemSchema = Item
-  readonly options = { retryLimit: 0, heartbeatSeconds: 10 }
 
   async handleItem(item: Item) {
     this.reportProgress({ current: 1, total: item.steps, message: 'Started' })
@@ -48,7 +49,7 @@ beforeAll(async () => {
   pool = createPool(db.url, { max: 3 })
   worker = await startWorker({
     databaseUrl: db.url,
-    queues: [StepsQueue as QueueClass],
+    queues: [StepsQueue],
     secret: SECRET,
     log: createLogger('test-worker'),
     realtimePort: 0,

@@ -72,11 +72,13 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   const runners = new Map<string, QueueRunner>()
   for (const Queue of o.queues) {
     const queue = new Queue({ pool })
-    const options = { ...DEFAULT_QUEUE_OPTIONS, ...queue.options, notify: true }
+    const { name } = queue.contract
+    if (runners.has(name)) throw new Error(`two handlers for queue ${name}`)
+    const options = { ...DEFAULT_QUEUE_OPTIONS, ...queue.contract.options, notify: true }
     // createQueue keeps the first writer's options; updateQueue makes this deploy's options win.
-    await boss.createQueue(queue.name, options)
-    await boss.updateQueue(queue.name, options)
-    runners.set(queue.name, new QueueRunner({ boss, pool, queue, log, timing: o.timing, publish: realtime.publish }))
+    await boss.createQueue(name, options)
+    await boss.updateQueue(name, options)
+    runners.set(name, new QueueRunner({ boss, pool, queue, log, timing: o.timing, publish: realtime.publish }))
   }
 
   const cancelIfRunning = (jobId: string) => {

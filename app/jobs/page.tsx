@@ -3,7 +3,7 @@ import { JobState } from '@/lib/jobs/job'
 import { webPool } from '@/lib/server/db'
 import { HistoryFilter, listJobHistory } from '@/lib/server/history'
 import { getViewer } from '@/lib/server/viewer'
-import { providersQueueNames } from '@/lib/jobs/queues'
+import { queues } from '@/lib/jobs/registry'
 import { JobTable } from './_components/job-table'
 import { LiveRefresh } from './_components/live-refresh'
 
@@ -34,9 +34,9 @@ export default async function JobsPage({
           Queue{' '}
           <select name="queue" defaultValue={current.queue ?? ''}>
             <option value="">All queues</option>
-            {providersQueueNames.map((q) => (
+            {queues.names.map((q) => (
               <option key={q} value={q}>
-                {q}
+                {queues.label(q)}
               </option>
             ))}
           </select>

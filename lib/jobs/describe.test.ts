@@ -1,27 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { describeJob, elapsedMs, formatDuration } from './describe'
-
-describe('describeJob', () => {
-  it('describes exports by their query, without the form labels', () => {
-    expect(
-      describeJob({ queue: 'exports', payload: { nameContains: 'san', country: 'BR', minPopulation: 5000 } }),
-    ).toBe('Cities · “san” · BR · pop. ≥ 5,000')
-    expect(describeJob({ queue: 'exports', payload: {} })).toBe('Cities · all of them')
-  })
-
-  it('describes the welcome email and unknown deferred actions', () => {
-    expect(
-      describeJob({
-        queue: 'deferred',
-        payload: { action: 'send_welcome_email', input: { email: 'ada@example.com' } },
-      }),
-    ).toBe('Welcome email to ada@example.com')
-    expect(describeJob({ queue: 'deferred', payload: { action: 'sync_crm', input: {} } })).toBe(
-      'Deferred action sync_crm',
-    )
-    expect(describeJob({ queue: 'thumbnails', payload: {} })).toBe('Job on thumbnails')
-  })
-})
+import { elapsedMs, formatDuration } from './describe'
 
 describe('durations', () => {
   it('reads as people write them', () => {

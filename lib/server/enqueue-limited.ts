@@ -1,12 +1,14 @@
 /**
- * Enqueueing under a per-owner limit of unsettled (queued or running) jobs, race-safe: the count
- * and the insert happen in one transaction holding a per-owner lock, so concurrent calls (many
- * tabs, a script) can never end above the limit, on one web process or many.
+ * Enqueueing from actions: `enqueue(pool, contract, job)` parses the payload with the queue's
+ * contract and applies the queue's per-owner limit of unsettled (queued or running) jobs by
+ * default, race-safe: the count and the insert happen in one transaction holding a per-owner lock,
+ * so concurrent calls (many tabs, a script) can never end above the limit, on one web process or many.
  */
 import type pg from 'pg'
 import type { JobSnapshot } from '@/lib/jobs/job'
+import type { AnyQueueContract, PayloadInput } from '@/lib/jobs/queue'
 import { withTransaction } from './db'
-import { enqueueJob, producerFor } from './enqueue'
+import { enqueueJob, producerFor, type EnqueueOptions } from './enqueue'
 import { countUnsettledForOwner } from './job-store'
 
 /** First key of the two-key advisory lock space this module uses (the second is the owner's). */
@@ -41,6 +43,7 @@ export async function enqueueWithinLimit(
   pool: pg.Pool,
   job: { queue: string; ownerId: string; payload: object },
   limit: number,
+  options: Pick<EnqueueOptions, 'idempotencyKey'> = {},
 ): Promise<LimitedEnqueue> {
   const key = `${job.queue}:${job.ownerId}`
   return serialised(key, async () => {
@@ -50,7 +53,46 @@ export async function enqueueWithinLimit(
       await tx.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [LOCK_NAMESPACE, key])
       if ((await countUnsettledForOwner(tx, job.ownerId, job.queue)) >= limit)
         return { kind: 'limited', limit } as const
-      return { kind: 'enqueued', job: await enqueueJob(pool, job, { tx }) } as const
+      return { kind: 'enqueued', job: await enqueueJob(pool, job, { ...options, tx }) } as const
     })
   })
+}
+
+/** Options of `enqueue`. */
+export interface EnqueueLimitOptions {
+  /**
+   * Most jobs of this queue the owner may have queued or running, this one included. Default: the
+   * contract's `limitPerOwner` (5 unless the contract says otherwise). `'unlimited'` skips the count
+   * and the lock: say so only where another limit already holds (a script, a per-hour quota).
+   */
+  limit?: number | 'unlimited'
+  /** As in `enqueueJob`: repeated calls with the same key (same owner and queue) make one job. */
+  idempotencyKey?: EnqueueOptions['idempotencyKey']
+}
+
+/**
+ * Queues a job of `queue` for `ownerId`: the one enqueue call Server Actions use. Parses `payload`
+ * with the contract's schema (throws its `ZodError` when it does not match: validate in the action
+ * first to answer VALIDATION), then creates the `app.jobs` row and the pg-boss job in one
+ * transaction, unless the owner already has `limit` jobs of the queue queued or running; then
+ * answers `{ kind: 'limited', limit }` and creates nothing. Throws what `enqueueJob` throws
+ * (`PGBOSS_QUEUE_NOT_FOUND` while no worker has created the queue yet).
+ *
+ * ```ts
+ * const outcome = await enqueue(webPool(), exportsQueue, { ownerId: viewer.id, payload: item })
+ * if (outcome.kind === 'limited') return fail('LIMITED', `At most ${outcome.limit} at once.`)
+ * ```
+ */
+export async function enqueue<C extends AnyQueueContract>(
+  pool: pg.Pool,
+  queue: C,
+  job: { ownerId: string; payload: PayloadInput<C> },
+  options: EnqueueLimitOptions = {},
+): Promise<LimitedEnqueue> {
+  const payload = queue.payload.parse(job.payload) as object
+  const request = { queue: queue.name, ownerId: job.ownerId, payload }
+  const limit = options.limit ?? queue.limitPerOwner
+  if (limit === 'unlimited')
+    return { kind: 'enqueued', job: await enqueueJob(pool, request, { idempotencyKey: options.idempotencyKey }) }
+  return enqueueWithinLimit(pool, request, limit, { idempotencyKey: options.idempotencyKey })
 }

@@ -58,6 +58,10 @@ export interface EnqueueOptions {
 }
 
 /**
+ * The primitive under `enqueue` (lib/server/enqueue-limited.ts), with NO per-owner limit and no
+ * payload parsing: for tests, scripts and code that holds its own limit. Server Actions use
+ * `enqueue`, which parses the payload with the queue's contract and applies its limit.
+ *
  * Creates a queued job owned by `ownerId`: the `app.jobs` row and the pg-boss job, with the same
  * id, in one transaction on `pool` (or in `options.tx`). Throws the database's error on failure,
  * including pg-boss's `PGBOSS_QUEUE_NOT_FOUND` while no worker has created the queue yet.

@@ -1,25 +1,27 @@
 /**
- * Runs every deferred action (lib/jobs/deferred.ts) on one queue. Register a new action's body
- * in `deferredHandlers` below; its input is re-parsed with the action's schema before it runs.
+ * Runs every deferred action (`deferredActions` in lib/jobs/registry.ts) on one queue. Register a
+ * new action's body in `deferredHandlers` below (a listed action without a body is a type error);
+ * its input is re-parsed with the action's schema before it runs.
  */
-import { DEFERRED_QUEUE, DeferredItem } from '@/lib/jobs/deferred'
+import type { DeferredItem } from '@/lib/jobs/deferred'
+import { deferredActions, deferredQueue } from '@/lib/jobs/registry'
 import { sendWelcomeEmailHandler } from '../deferred/send-welcome-email'
-import type { DeferredHandler } from '../deferred/registry'
-import { QueueService, type QueueOptions } from '../queue-service'
+import type { DeferredHandler, DeferredHandlers } from '../deferred/registry'
+import { QueueService } from '../queue-service'
 
 /** Every deferred action's body, by action name. */
-export const deferredHandlers: Record<string, DeferredHandler> = Object.fromEntries(
-  [sendWelcomeEmailHandler].map((h) => [h.action.name, h as DeferredHandler]),
-)
+export const deferredHandlers = {
+  send_welcome_email: sendWelcomeEmailHandler,
+} satisfies DeferredHandlers<typeof deferredActions>
 
-export class DeferredQueue extends QueueService<DeferredItem, unknown> {
-  readonly name = DEFERRED_QUEUE
+const handlersByName: ReadonlyMap<string, DeferredHandler> = new Map(Object.entries(deferredHandlers))
+
+export class DeferredQueue extends QueueService<typeof deferredQueue> {
+  readonly contract = deferredQueue
   readonly workerCount = 5
-  readonly itemSchema = DeferredItem
-  readonly options: QueueOptions = { retryLimit: 4, retryDelay: 10, retryBackoff: true, expireInSeconds: 5 * 60 }
 
   async handleItem(item: DeferredItem): Promise<unknown> {
-    const handler = deferredHandlers[item.action]
+    const handler = handlersByName.get(item.action)
     if (!handler) this.failJob({ error: `This action (${item.action}) is not available any more.` })
     const input = handler.action.schema.safeParse(item.input)
     if (!input.success) this.failJob({ error: 'This action was requested with input it no longer accepts.' })

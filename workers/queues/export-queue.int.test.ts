@@ -9,7 +9,6 @@ import { enqueueJob, stopProducer } from '@/lib/server/enqueue'
 import { readFile } from '@/lib/server/file-store'
 import { requestCancel } from '@/lib/server/job-store'
 import { createTestDatabase, waitForJob, type TestDatabase, startTestWorker } from '@/test/kit'
-import type { QueueClass } from '../queue-service'
 import type { Worker } from '../worker'
 import { ExportQueue } from './export-queue'
 
@@ -27,7 +26,7 @@ beforeAll(async () => {
   pool = createPool(db.url, { max: 3 })
   // Write progress to app.jobs often, so the cancel test can see a running export's progress
   // well before an all-cities export (1-2 s) finishes. Everything else runs as in production.
-  worker = await startTestWorker(db, [ExportQueue as QueueClass], { timing: { progressWriteMs: 50 } })
+  worker = await startTestWorker(db, [ExportQueue], { timing: { progressWriteMs: 50 } })
 })
 
 afterAll(async () => {

@@ -5,20 +5,18 @@
 import { pipeline } from 'node:stream/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import QueryStream from 'pg-query-stream'
-import { EXPORTS_QUEUE, ExportItem, type ExportResult } from '@/lib/jobs/exports'
+import { exportsQueue, type ExportItem, type ExportResult } from '@/lib/jobs/exports'
 import { CITY_COLUMNS, citiesWhere } from '@/lib/server/cities'
 import { csvStringifier } from '@/lib/server/csv'
 import { exportFileTtlHours, exportRowsPerSecond } from '@/lib/server/env'
 import { createFileWriter, deleteFile } from '@/lib/server/file-store'
-import { QueueService, type QueueOptions } from '../queue-service'
+import { QueueService } from '../queue-service'
 
 const numberFormat = new Intl.NumberFormat('en-US')
 
-export class ExportQueue extends QueueService<ExportItem, ExportResult> {
-  readonly name: string = EXPORTS_QUEUE
+export class ExportQueue extends QueueService<typeof exportsQueue> {
+  readonly contract = exportsQueue
   readonly workerCount = 2
-  readonly itemSchema = ExportItem
-  readonly options: QueueOptions = { retryLimit: 2, retryDelay: 5, retryBackoff: true, expireInSeconds: 15 * 60 }
 
   /** Rows between two progress reports and cancellation checks. Default 2,000. */
   protected readonly progressEveryRows: number = 2_000

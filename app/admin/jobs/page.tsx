@@ -6,7 +6,7 @@ import { HistoryFilter, listJobHistory } from '@/lib/server/history'
 import { getOperator, operatorViewEnabled } from '@/lib/server/operator'
 import { queueCounts, stuckJobs } from '@/lib/server/ops'
 import { JobState } from '@/lib/jobs/job'
-import { providersQueueNames } from '@/lib/jobs/queues'
+import { queues } from '@/lib/jobs/registry'
 import { operatorSignOut } from '../actions'
 import { JobTable } from '../../jobs/_components/job-table'
 import { LiveRefresh } from '../../jobs/_components/live-refresh'
@@ -77,9 +77,9 @@ export default async function OperatorJobsPage({
             Queue{' '}
             <select name="queue" defaultValue={filter.success ? (filter.data.queue ?? '') : ''}>
               <option value="">All queues</option>
-              {providersQueueNames.map((q) => (
+              {queues.names.map((q) => (
                 <option key={q} value={q}>
-                  {q}
+                  {queues.label(q)}
                 </option>
               ))}
             </select>

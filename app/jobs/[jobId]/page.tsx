@@ -1,15 +1,17 @@
 import Link from 'next/link'
 import { notFound } from 'next/navigation'
 import { z } from 'zod'
-import { describeJob, elapsedMs, formatDuration } from '@/lib/jobs/describe'
-import { ExportResult } from '@/lib/jobs/exports'
+import { elapsedMs, formatDuration } from '@/lib/jobs/describe'
 import { stateLabel } from '@/lib/jobs/job'
+import { queues } from '@/lib/jobs/registry'
+import { formatAbsolute } from '@/lib/jobs/time'
 import { webPool } from '@/lib/server/db'
 import { getTimeline, progressRate, type TimelineEvent } from '@/lib/server/history'
 import { findJob, findJobForOwner } from '@/lib/server/job-store'
 import { getOperator } from '@/lib/server/operator'
 import { getViewer } from '@/lib/server/viewer'
 import { JobItem } from '@/app/_components/job-list'
+import { GenericValue } from '@/app/_components/job-result'
 import { LiveRefresh } from '../_components/live-refresh'
 
 const numbers = new Intl.NumberFormat('en-US')
@@ -54,16 +56,16 @@ export default async function JobPage({ params }: { params: Promise<{ jobId: str
   if (!job) notFound()
   const timeline = await getTimeline(pool, jobId)
   const rate = progressRate(job)
-  const result = job.state === 'completed' ? ExportResult.safeParse(job.result) : null
+  const download = queues.download(job)
   return (
     <main className="page">
       <LiveRefresh jobId={jobId} operator={operator !== null} />
       <p>
         <Link href="/jobs">← Job history</Link>
       </p>
-      <h1>{describeJob(job)}</h1>
+      <h1>{queues.title(job)}</h1>
       <ul className="jobs" aria-label="This job">
-        <JobItem job={job} />
+        <JobItem job={job} linkToPage={false} />
       </ul>
       <section className="card" aria-label="Summary">
         <dl className="facts">
@@ -72,16 +74,16 @@ export default async function JobPage({ params }: { params: Promise<{ jobId: str
             <span className={`state state-${stateLabel(job).toLowerCase()}`}>{stateLabel(job)}</span>
           </dd>
           <dt>Queue</dt>
-          <dd>{job.queue}</dd>
+          <dd>
+            {queues.label(job.queue)} <span className="muted">({job.queue})</span>
+          </dd>
           <dt>Attempt</dt>
           <dd>
             {job.attempt} of {job.maxAttempts}
           </dd>
           <dt>Created</dt>
           <dd>
-            <time dateTime={job.createdAt}>
-              {new Date(job.createdAt).toISOString().slice(0, 19).replace('T', ' ')} UTC
-            </time>
+            <time dateTime={job.createdAt}>{formatAbsolute(job.createdAt)}</time>
           </dd>
           {job.startedAt && (
             <>
@@ -115,12 +117,12 @@ export default async function JobPage({ params }: { params: Promise<{ jobId: str
               </dd>
             </>
           )}
-          {result?.success && (
+          {download && (
             <>
               <dt>File</dt>
               <dd>
-                <a href={result.data.downloadUrl}>Download {result.data.fileName}</a> (
-                {numbers.format(result.data.rows)} rows, {numbers.format(result.data.bytes)} bytes)
+                <a href={download.href}>Download {download.fileName}</a>
+                {download.detail ? ` (${download.detail})` : ''}
               </dd>
             </>
           )}
@@ -138,13 +140,7 @@ export default async function JobPage({ params }: { params: Promise<{ jobId: str
       </section>
       <section className="card" aria-labelledby="payload-heading">
         <h2 id="payload-heading">Input</h2>
-        <pre>{JSON.stringify(job.payload, null, 2)}</pre>
-        {job.result !== null && (
-          <>
-            <h2>Result</h2>
-            <pre>{JSON.stringify(job.result, null, 2)}</pre>
-          </>
-        )}
+        <GenericValue value={job.payload} />
       </section>
     </main>
   )

@@ -1,6 +1,8 @@
 import Link from 'next/link'
-import { describeJob, elapsedMs, formatDuration } from '@/lib/jobs/describe'
+import { elapsedMs, formatDuration } from '@/lib/jobs/describe'
 import { stateLabel, type JobSnapshot } from '@/lib/jobs/job'
+import { queues } from '@/lib/jobs/registry'
+import { formatAbsolute, formatRelative } from '@/lib/jobs/time'
 
 /** A table of jobs for history pages. `showOwner` adds the owner column (operators). */
 export function JobTable({
@@ -34,30 +36,32 @@ export function JobTable({
       <tbody>
         {jobs.map((job) => (
           <tr key={job.id} data-job-id={job.id} data-state={job.state}>
-            <td>
-              <Link href={`/jobs/${job.id}`}>{describeJob(job)}</Link>
+            <td data-label="Job">
+              <Link href={`/jobs/${job.id}`}>{queues.title(job)}</Link>
             </td>
-            <td>{job.queue}</td>
-            <td>
+            <td data-label="Queue">{queues.label(job.queue)}</td>
+            <td data-label="State">
               <span className={`state state-${stateLabel(job).toLowerCase()}`}>{stateLabel(job)}</span>
             </td>
-            <td className="num">
+            <td className="num" data-label="Progress">
               {job.progress && job.progress.total > 0
                 ? `${Math.round((100 * job.progress.current) / job.progress.total)} %`
                 : ''}
             </td>
-            <td>
-              <time dateTime={job.createdAt}>
-                {new Date(job.createdAt).toISOString().slice(0, 19).replace('T', ' ')} UTC
+            <td data-label="Created">
+              <time dateTime={job.createdAt} title={formatAbsolute(job.createdAt)} suppressHydrationWarning>
+                {formatRelative(job.createdAt)}
               </time>
             </td>
-            <td className="num">{job.startedAt ? formatDuration(elapsedMs(job.startedAt, job.settledAt)) : ''}</td>
+            <td className="num" data-label="Duration">
+              {job.startedAt ? formatDuration(elapsedMs(job.startedAt, job.settledAt)) : ''}
+            </td>
             {showOwner && (
-              <td>
+              <td data-label="Owner">
                 <code>{job.ownerId?.slice(0, 8)}</code>
               </td>
             )}
-            {actions && <td>{actions(job)}</td>}
+            {actions && <td data-label="Actions">{actions(job)}</td>}
           </tr>
         ))}
       </tbody>

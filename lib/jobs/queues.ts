@@ -1,5 +1,0 @@
-/** Names of every queue users can see in history filters. Keep in line with workers/providers.ts. */
-import { DEFERRED_QUEUE } from './deferred'
-import { EXPORTS_QUEUE } from './exports'
-
-export const providersQueueNames = [EXPORTS_QUEUE, DEFERRED_QUEUE] as const
