@@ -23,7 +23,6 @@ void ({ exports: ExportQueue } satisfies QueueClasses<typeof queues>)
 void ({ exports: ExportQueue, deferred: ExportQueue } satisfies QueueClasses<typeof queues>)
 // @ts-expect-error the app's handlers, but the registry gained a queue
 void (providers satisfies QueueClasses<typeof withThumbnails>)
-void ({ ...providers, thumbnails: ThumbnailQueue } satisfies QueueClasses<typeof withThumbnails>)
 
 describe('providers', () => {
   it('has exactly one handler per registered queue, each for its own contract', () => {
@@ -39,5 +38,10 @@ describe('providers', () => {
     }
     expect(new Renamed({ pool: null as never }).contract.name).toBe('exports_copy')
     expect(new DeferredQueue({ pool: null as never }).contract.name).toBe('deferred')
+  })
+
+  it('takes one more handler for a registry with one more queue', () => {
+    const more = { ...providers, thumbnails: ThumbnailQueue } satisfies QueueClasses<typeof withThumbnails>
+    expect(Object.keys(more)).toEqual(withThumbnails.names)
   })
 })
