@@ -1,7 +1,7 @@
 /**
  * The dashboard's Server Actions as an attacker calls them: another viewer's job ids, no or forged
  * sessions, thousands of generated malformed inputs, and a burst of concurrent exports. The actions
- * run for real (app/actions.ts) against a real database and worker; only `next/headers` is
+ * run for real (lib/actions/jobs.ts) against a real database and worker; only `next/headers` is
  * replaced, so each call carries the session cookie the test chooses.
  */
 import { randomUUID } from 'node:crypto'
@@ -29,7 +29,7 @@ const SECRET = 'actions-security-secret-actions-security-secret'
 const ISSUER = 'next-background-jobs'
 const LIMIT = 5
 
-type Actions = typeof import('@/app/actions')
+type Actions = typeof import('@/lib/actions/jobs')
 let actions: Actions
 let db: TestDatabase
 let worker: Worker
@@ -47,7 +47,7 @@ beforeAll(async () => {
   vi.stubEnv('EXPORT_ROWS_PER_SECOND', '2000')
   delete (globalThis as { __nbjWebPool?: pg.Pool }).__nbjWebPool
   vi.resetModules()
-  actions = await import('@/app/actions')
+  actions = await import('@/lib/actions/jobs')
   tokens = await import('@/lib/server/tokens')
   const { createPool, webPool: web } = await import('@/lib/server/db')
   webPool = web

@@ -1,10 +1,9 @@
 'use client'
 import { useEffect, useState } from 'react'
-import { cancelJob } from '@/app/actions'
 import { describeJob } from '@/lib/jobs/describe'
 import { ExportResult } from '@/lib/jobs/exports'
 import { isCancellable, stateLabel, type JobSnapshot } from '@/lib/jobs/job'
-import { useRememberJob } from '@/lib/client/use-jobs'
+import type { ActionResult } from '@/lib/jobs/result'
 
 const numbers = new Intl.NumberFormat('en-US')
 const describe = describeJob
@@ -26,20 +25,26 @@ function useNow(enabled: boolean): number {
   return now
 }
 
-export function JobList({ jobs }: { jobs: JobSnapshot[] }) {
+/** Asks to cancel a job; resolves to the action's answer (its error message is shown as is). */
+export type CancelJob = (jobId: string) => Promise<ActionResult<unknown>>
+
+/** The viewer's jobs as cards, newest first. Data in, callbacks out: the live list comes from the caller. */
+export function JobList({ jobs, onCancel }: { jobs: JobSnapshot[]; onCancel?: CancelJob }) {
   if (jobs.length === 0) return <p className="empty">No jobs yet. Start an export above.</p>
   return (
     <ul className="jobs" aria-label="Jobs">
       {jobs.map((job) => (
-        <JobItem key={job.id} job={job} />
+        <JobItem key={job.id} job={job} onCancel={onCancel} />
       ))}
     </ul>
   )
 }
 
-/** One job as a card: state, progress bar, message, Cancel and Download. */
-export function JobItem({ job }: { job: JobSnapshot }) {
-  const remember = useRememberJob()
+/**
+ * One job as a card: state, progress bar, message, Cancel (when `onCancel` is given and the job
+ * is cancellable) and Download.
+ */
+export function JobItem({ job, onCancel }: { job: JobSnapshot; onCancel?: CancelJob }) {
   const [cancelError, setCancelError] = useState<string | null>(null)
   const [cancelling, setCancelling] = useState(false)
   const label = stateLabel(job)
@@ -54,13 +59,13 @@ export function JobItem({ job }: { job: JobSnapshot }) {
       ? 100
       : 0
 
-  async function onCancel() {
+  async function cancel() {
+    if (!onCancel) return
     setCancelling(true)
     setCancelError(null)
-    const outcome = await cancelJob({ jobId: job.id })
+    const outcome = await onCancel(job.id)
     setCancelling(false)
-    if (outcome.ok) remember(outcome.value.job)
-    else setCancelError(outcome.error.message)
+    if (!outcome.ok) setCancelError(outcome.error.message)
   }
 
   return (
@@ -92,8 +97,8 @@ export function JobItem({ job }: { job: JobSnapshot }) {
           </span>
         )}
         <span className="job-actions">
-          {isCancellable(job) && (
-            <button type="button" className="secondary" onClick={onCancel} disabled={cancelling}>
+          {onCancel && isCancellable(job) && (
+            <button type="button" className="secondary" onClick={cancel} disabled={cancelling}>
               Cancel
             </button>
           )}

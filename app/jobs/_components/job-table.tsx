@@ -2,15 +2,20 @@ import Link from 'next/link'
 import { describeJob, elapsedMs, formatDuration } from '@/lib/jobs/describe'
 import { stateLabel, type JobSnapshot } from '@/lib/jobs/job'
 
-/** A table of jobs for history pages. `showOwner` adds the owner column (operators). */
+/**
+ * A table of jobs for history pages. `showOwner` adds the owner column (operators). `now` (ms) times
+ * running jobs' durations; without it only settled jobs show one.
+ */
 export function JobTable({
   jobs,
   showOwner = false,
   actions,
+  now = null,
 }: {
   jobs: (JobSnapshot & { ownerId?: string })[]
   showOwner?: boolean
   actions?: (job: JobSnapshot) => React.ReactNode
+  now?: number | null
 }) {
   if (jobs.length === 0) return <p className="empty">No jobs match.</p>
   return (
@@ -51,7 +56,11 @@ export function JobTable({
                 {new Date(job.createdAt).toISOString().slice(0, 19).replace('T', ' ')} UTC
               </time>
             </td>
-            <td className="num">{job.startedAt ? formatDuration(elapsedMs(job.startedAt, job.settledAt)) : ''}</td>
+            <td className="num">
+              {job.startedAt && (job.settledAt || now !== null)
+                ? formatDuration(elapsedMs(job.startedAt, job.settledAt, now ?? undefined))
+                : ''}
+            </td>
             {showOwner && (
               <td>
                 <code>{job.ownerId?.slice(0, 8)}</code>
