@@ -1,16 +1,21 @@
-import type { JobSnapshot } from '@/lib/jobs/job'
+import type { JobPage } from '@/lib/jobs/history'
 import { isDatabaseUnavailable, webPool } from '@/lib/server/db'
-import { listJobsForOwner } from '@/lib/server/job-store'
+import { listJobHistory, withoutOwners } from '@/lib/server/history'
 import { getViewer } from '@/lib/server/viewer'
 import { Dashboard } from './_components/dashboard'
 
+/** How many of the viewer's most recent jobs the dashboard lists. */
+const DASHBOARD_JOBS = 50
+
 export default async function HomePage() {
   const viewer = await getViewer()
-  let jobs: JobSnapshot[] = []
+  let initial: JobPage | undefined
   let unavailable = false
   if (viewer) {
     try {
-      jobs = await listJobsForOwner(webPool(), viewer.id)
+      initial = withoutOwners(
+        await listJobHistory(webPool(), { ownerId: viewer.id, filter: {}, limit: DASHBOARD_JOBS }),
+      )
     } catch (err) {
       if (!isDatabaseUnavailable(err)) throw err
       unavailable = true
@@ -27,7 +32,7 @@ export default async function HomePage() {
           The database is not reachable right now. Jobs will show again when it is back.
         </p>
       )}
-      <Dashboard initialJobs={jobs} />
+      <Dashboard initial={initial} limit={DASHBOARD_JOBS} />
     </main>
   )
 }

@@ -1,7 +1,7 @@
 /**
  * The dashboard's Server Actions as an attacker calls them: another viewer's job ids, no or forged
  * sessions, thousands of generated malformed inputs, and a burst of concurrent exports. The actions
- * run for real (app/actions.ts) against a real database and worker; only `next/headers` is
+ * run for real (lib/actions/jobs.ts) against a real database and worker; only `next/headers` is
  * replaced, so each call carries the session cookie the test chooses.
  */
 import { randomUUID } from 'node:crypto'
@@ -29,7 +29,7 @@ const SECRET = 'actions-security-secret-actions-security-secret'
 const ISSUER = 'next-background-jobs'
 const LIMIT = 5
 
-type Actions = typeof import('@/app/actions')
+type Actions = typeof import('@/lib/actions/jobs')
 let actions: Actions
 let db: TestDatabase
 let worker: Worker
@@ -47,7 +47,7 @@ beforeAll(async () => {
   vi.stubEnv('EXPORT_ROWS_PER_SECOND', '2000')
   delete (globalThis as { __nbjWebPool?: pg.Pool }).__nbjWebPool
   vi.resetModules()
-  actions = await import('@/app/actions')
+  actions = await import('@/lib/actions/jobs')
   tokens = await import('@/lib/server/tokens')
   const { createPool, webPool: web } = await import('@/lib/server/db')
   webPool = web
@@ -436,6 +436,13 @@ const EXPORT_RULES: Record<string, (v: unknown) => boolean> = {
 const UUID =
   /^([0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}|0{8}-0{4}-0{4}-0{4}-0{12}|f{8}-f{4}-f{4}-f{4}-f{12})$/i
 const JOB_REF_RULES: Record<string, (v: unknown) => boolean> = { jobId: (v) => typeof v === 'string' && UUID.test(v) }
+// The documented rules of listJobs' input (HistoryFilter in lib/server/history.ts, plus a page size).
+const LIST_RULES: Record<string, (v: unknown) => boolean> = {
+  queue: (v) => v === undefined || (typeof v === 'string' && /^[a-z][a-z0-9_-]{0,49}$/.test(v)),
+  state: (v) => v === undefined || ['queued', 'active', 'completed', 'failed', 'cancelled'].includes(v as string),
+  cursor: (v) => v === undefined || (typeof v === 'string' && v.length <= 200),
+  limit: (v) => v === undefined || (typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 100),
+}
 
 /** Checks one answer against the oracle: never INTERNAL, VALIDATION naming exactly the wrong fields. */
 function checkAnswer(result: ActionResult<unknown>, expected: Verdict, validCodes: string[]): void {
@@ -505,12 +512,12 @@ describe('bad input, property-based', () => {
     },
   )
 
-  it(`listJobs: ${RUNS} generated inputs, only an empty object (or nothing) accepted`, async () => {
+  it(`listJobs: ${RUNS} generated inputs, only the documented filter fields accepted`, async () => {
     session.cookie = await sessionOf(randomUUID())
     const before = await jobCount()
     await fc.assert(
-      fc.asyncProperty(inputsFor([]), async (input) => {
-        const expected = input === undefined ? { valid: true as const } : verdict(input, {})
+      fc.asyncProperty(inputsFor(Object.keys(LIST_RULES)), async (input) => {
+        const expected = input === undefined ? { valid: true as const } : verdict(input, LIST_RULES)
         const result = await actions.listJobs(input)
         checkAnswer(result, expected, [])
         if (result.ok) expect(result.value.jobs).toEqual([])

@@ -27,7 +27,7 @@ let worker: Worker
 let sql: pg.Pool
 let webPool: () => pg.Pool
 let GET: typeof import('@/app/downloads/[jobId]/route').GET
-let actions: typeof import('@/app/actions')
+let actions: typeof import('@/lib/actions/jobs')
 let tokens: typeof import('@/lib/server/tokens')
 let attachmentDisposition: typeof import('@/lib/server/content-disposition').attachmentDisposition
 
@@ -40,7 +40,7 @@ beforeAll(async () => {
   delete (globalThis as { __nbjWebPool?: pg.Pool }).__nbjWebPool
   vi.resetModules()
   ;({ GET } = await import('@/app/downloads/[jobId]/route'))
-  actions = await import('@/app/actions')
+  actions = await import('@/lib/actions/jobs')
   tokens = await import('@/lib/server/tokens')
   ;({ attachmentDisposition } = await import('@/lib/server/content-disposition'))
   const { createPool, webPool: web } = await import('@/lib/server/db')

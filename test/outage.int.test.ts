@@ -32,7 +32,7 @@ const ALL_CITIES = 135_233
 
 let server: EmbeddedServer | null = null
 let url: string
-let actions: typeof import('@/app/actions')
+let actions: typeof import('@/lib/actions/jobs')
 let health: typeof import('@/app/api/health/route')
 let worker: Child | null = null
 let realtimePort: number
@@ -79,7 +79,7 @@ beforeAll(async () => {
   process.env.SESSION_SECRET = SECRET
   session.token = await signSessionToken(SECRET, owner)
   vi.resetModules()
-  actions = await import('@/app/actions')
+  actions = await import('@/lib/actions/jobs')
   health = await import('@/app/api/health/route')
 }, 180_000)
 

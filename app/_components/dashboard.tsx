@@ -1,13 +1,19 @@
 'use client'
-import type { JobSnapshot } from '@/lib/jobs/job'
-import { useJobEvents, useJobs } from '@/lib/client/use-jobs'
+import type { JobPage } from '@/lib/jobs/history'
+import { useRealtimeStatus } from '@/lib/client/jobs-provider'
+import { useCancelJob } from '@/lib/client/use-job'
+import { useJobs } from '@/lib/client/use-jobs'
 import { ExportForm } from './export-form'
 import { JobList } from './job-list'
 
-/** The export form and the viewer's live job list. */
-export function Dashboard({ initialJobs }: { initialJobs: JobSnapshot[] }) {
-  const status = useJobEvents()
-  const { data: jobs } = useJobs(initialJobs)
+/**
+ * The export form and the viewer's live job list: the `limit` most recent jobs, starting from
+ * `initial`, the page the server rendered with (read with the same limit).
+ */
+export function Dashboard({ initial, limit }: { initial?: JobPage; limit: number }) {
+  const status = useRealtimeStatus()
+  const { data: jobs } = useJobs({ limit }, { initial })
+  const cancel = useCancelJob()
   return (
     <div className="dashboard">
       <ExportForm />
@@ -18,7 +24,7 @@ export function Dashboard({ initialJobs }: { initialJobs: JobSnapshot[] }) {
             {status === 'live' ? 'Live' : status === 'connecting' ? 'Connecting…' : 'Offline, reconnecting…'}
           </span>
         </div>
-        <JobList jobs={jobs} />
+        <JobList jobs={jobs} onCancel={cancel} />
       </section>
     </div>
   )

@@ -1,8 +1,8 @@
 'use client'
 import { useActionState } from 'react'
-import { startExport } from '@/app/actions'
+import { startExport } from '@/lib/actions/jobs'
 import type { ActionError } from '@/lib/jobs/result'
-import { useRememberJob } from '@/lib/client/use-jobs'
+import { useRememberJob } from '@/lib/client/use-job'
 
 type FormState = { error: ActionError | null; values: Record<string, string> }
 

@@ -1,10 +1,10 @@
 import { DEFERRED_QUEUE } from '@/lib/jobs/deferred'
 import { webPool } from '@/lib/server/db'
-import { listJobHistory } from '@/lib/server/history'
+import { listJobHistory, withoutOwners } from '@/lib/server/history'
 import { mailSettings } from '@/lib/server/env'
 import { getViewer } from '@/lib/server/viewer'
-import { JobTable } from '../jobs/_components/job-table'
-import { LiveRefresh } from '../jobs/_components/live-refresh'
+import { LiveJobTable } from '../jobs/_components/live-job-table'
+import { RefreshWhenSettled } from './_components/refresh-when-settled'
 import { WelcomeForm } from './_components/welcome-form'
 
 interface SentEmail {
@@ -16,23 +16,26 @@ interface SentEmail {
   sent_at: Date
 }
 
+/** How many welcome-email jobs the page lists. */
+const EMAIL_JOBS = 10
+
 /** The deferred-action example: send a welcome email, see the job and the message "sent". */
 export default async function EmailsPage() {
   const viewer = await getViewer()
   const pool = webPool()
   const [jobs, sent] = viewer
     ? await Promise.all([
-        listJobHistory(pool, { ownerId: viewer.id, filter: { queue: DEFERRED_QUEUE }, limit: 10 }),
+        listJobHistory(pool, { ownerId: viewer.id, filter: { queue: DEFERRED_QUEUE }, limit: EMAIL_JOBS }),
         pool.query<SentEmail>(
           'SELECT id, to_address, subject, text_body, transport, sent_at FROM app.sent_emails WHERE owner_id = $1 ORDER BY sent_at DESC LIMIT 20',
           [viewer.id],
         ),
       ])
-    : [{ jobs: [] }, { rows: [] as SentEmail[] }]
+    : [null, { rows: [] as SentEmail[] }]
+  const initial = jobs ? withoutOwners(jobs) : undefined
   const recording = !mailSettings().smtpUrl
   return (
     <main className="page">
-      <LiveRefresh />
       <h1>Emails</h1>
       <p className="lede">
         A deferred action: the button stores a job and returns at once; the worker sends the email.
@@ -45,7 +48,14 @@ export default async function EmailsPage() {
       </section>
       <section className="card" aria-labelledby="email-jobs">
         <h2 id="email-jobs">Jobs</h2>
-        <JobTable jobs={jobs.jobs} />
+        {initial ? (
+          <>
+            <LiveJobTable filter={{ queue: DEFERRED_QUEUE, limit: EMAIL_JOBS }} initial={initial} />
+            <RefreshWhenSettled queue={DEFERRED_QUEUE} limit={EMAIL_JOBS} initial={initial} />
+          </>
+        ) : (
+          <p className="empty">No jobs match.</p>
+        )}
       </section>
       <section className="card" aria-labelledby="sent-heading">
         <h2 id="sent-heading">Sent messages</h2>

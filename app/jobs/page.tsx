@@ -1,11 +1,10 @@
 import Link from 'next/link'
 import { JobState } from '@/lib/jobs/job'
 import { webPool } from '@/lib/server/db'
-import { HistoryFilter, listJobHistory } from '@/lib/server/history'
+import { HistoryFilter, listJobHistory, withoutOwners } from '@/lib/server/history'
 import { getViewer } from '@/lib/server/viewer'
 import { queues } from '@/lib/jobs/registry'
-import { JobTable } from './_components/job-table'
-import { LiveRefresh } from './_components/live-refresh'
+import { LiveJobTable } from './_components/live-job-table'
 
 /** Job history: every queue, filter by queue and state, newest first, 25 a page (keyset). */
 export default async function JobsPage({
@@ -18,16 +17,13 @@ export default async function JobsPage({
   const filter = HistoryFilter.safeParse(raw)
   const viewer = await getViewer()
   const page =
-    viewer && filter.success
-      ? await listJobHistory(webPool(), { ownerId: viewer.id, filter: filter.data })
-      : { jobs: [], nextCursor: null }
+    viewer && filter.success ? await listJobHistory(webPool(), { ownerId: viewer.id, filter: filter.data }) : null
   const current = filter.success ? filter.data : {}
-  const next = page.nextCursor
+  const next = page?.nextCursor
     ? `/jobs?${new URLSearchParams({ ...(current.queue ? { queue: current.queue } : {}), ...(current.state ? { state: current.state } : {}), cursor: page.nextCursor })}`
     : null
   return (
     <main className="page wide">
-      <LiveRefresh />
       <h1>Job history</h1>
       <form className="filters" method="get" aria-label="Filter jobs">
         <label>
@@ -62,7 +58,11 @@ export default async function JobsPage({
         </p>
       )}
       <section className="card">
-        <JobTable jobs={page.jobs} />
+        {page ? (
+          <LiveJobTable filter={current} initial={withoutOwners(page)} />
+        ) : (
+          <p className="empty">No jobs match.</p>
+        )}
         <p className="pager">
           {current.cursor && (
             <Link

@@ -1,7 +1,8 @@
 'use client'
 /**
- * One socket.io connection per browser tab to the worker's realtime server. It is created on first
- * use and shared (also under React StrictMode's double effects). Before every (re)connect it fetches
+ * One socket.io connection per browser tab (and scope) to the worker's realtime server. It is
+ * created on first use and shared: by every view, under React StrictMode's double effects, across
+ * navigation and hot reloads. `JobsProvider` (jobs-provider.tsx) is its only user. Before every (re)connect it fetches
  * a fresh short-lived token from /api/realtime-token, so token expiry never shows to the user.
  */
 import { io, type Socket } from 'socket.io-client'
@@ -21,7 +22,12 @@ async function fetchToken(scope: SocketScope): Promise<z.infer<typeof TokenRespo
   return TokenResponse.parse(await response.json())
 }
 
-const sockets = new Map<SocketScope, Promise<Socket>>()
+// Kept on globalThis, not in the module: in development, hot reload re-runs an edited module, and a
+// fresh map would open a second socket while the first stays connected. One tab, one socket per scope.
+const SOCKETS = Symbol.for('nbj.sockets')
+const sockets: Map<SocketScope, Promise<Socket>> = ((globalThis as { [SOCKETS]?: Map<SocketScope, Promise<Socket>> })[
+  SOCKETS
+] ??= new Map())
 
 /** The tab's socket for `scope` (default `viewer`), connecting on first call. */
 export function getSocket(scope: SocketScope = 'viewer'): Promise<Socket> {

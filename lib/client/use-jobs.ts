@@ -1,86 +1,63 @@
 'use client'
 /**
- * React Query hooks for jobs, kept live by `queue.job.changed` events (see useJobEvents).
+ * A live list of jobs (`useJobs`): the dashboard, Job history and the operator view. Same
+ * protocol as `useJob` (use-job.ts): newest of render and cache, refetch on mount, then events.
  */
 import { useQuery, useQueryClient } from '@tanstack/react-query'
-import { useEffect, useState } from 'react'
-import { listJobs } from '@/app/actions'
-import { JOB_CHANGED_EVENT } from '@/lib/jobs/events'
-import { JobSnapshot } from '@/lib/jobs/job'
-import { mergeIntoList, mergeLists, newer } from './job-cache'
+import { useEffect, useMemo } from 'react'
+import type { JobPage } from '@/lib/jobs/history'
+import { reads, unwrap, type JobView } from './fetchers'
+import { mergePages, normalizeFilter, type JobListFilter } from './job-cache'
+import { useLiveJobs } from './jobs-provider'
 import { jobKeys } from './query-keys'
-import { getSocket } from './socket'
+import type { LiveJobOptions, LiveResult } from './use-job'
 
-/** The viewer's jobs, newest first. `initialJobs` comes from the server render. */
-export function useJobs(initialJobs: JobSnapshot[]) {
-  const queryClient = useQueryClient()
-  return useQuery({
-    queryKey: jobKeys.list(),
-    queryFn: async () => {
-      const result = await listJobs({})
-      if (!result.ok) throw new Error(result.error.message)
-      return mergeLists(queryClient.getQueryData<JobSnapshot[]>(jobKeys.list()), result.value.jobs)
-    },
-    initialData: initialJobs,
-    // Events keep it fresh; refetch only on reconnect (see useJobEvents).
-    staleTime: Infinity,
-  })
+/** Options of `useJobs`. */
+export interface LiveJobsOptions extends LiveJobOptions {
+  /** The page the server rendered with (optional; default none, the list is empty until the first read). */
+  initial?: JobPage<JobView>
 }
-
-/** Adds or updates one job in the cache (newest `seq` wins). */
-export function useRememberJob() {
-  const queryClient = useQueryClient()
-  return (job: JobSnapshot) => {
-    queryClient.setQueryData<JobSnapshot[]>(jobKeys.list(), (list) => mergeIntoList(list, job))
-    queryClient.setQueryData<JobSnapshot>(jobKeys.detail(job.id), (current) => newer(current, job))
-  }
-}
-
-export type RealtimeStatus = 'connecting' | 'live' | 'offline'
 
 /**
- * Subscribes the tab to its viewer's job events and patches the cache with them. On every
- * (re)connect it refetches, since events sent while disconnected are gone. Returns the status.
+ * Jobs matching `filter`, newest first, live: a job that starts matching joins the first page, one
+ * that stops matching (a state filter) leaves it.
+ *
+ * @param filter `queue`, `state` (default: all); `cursor` for an older page (new jobs never join
+ *   it); `limit`, the page size (default 25, at most 100).
+ * @param options `initial` (the server's page), `scope` (default `viewer`: the caller's own jobs;
+ *   `operator`: everyone's, each with `ownerId`).
+ * @returns `{ data: jobs, nextCursor, error, isFetching }`.
  */
-export function useJobEvents(): RealtimeStatus {
+export function useJobs(
+  filter: JobListFilter = {},
+  options: LiveJobsOptions = {},
+): LiveResult<JobView[]> & { nextCursor: string | null } {
+  const scope = options.scope ?? 'viewer'
+  const { initial } = options
   const queryClient = useQueryClient()
-  const remember = useRememberJob()
-  const [status, setStatus] = useState<RealtimeStatus>('connecting')
+  useLiveJobs(scope)
+  const { queue, state, cursor, limit } = filter
+  const normalized = useMemo(() => normalizeFilter({ queue, state, cursor, limit }), [queue, state, cursor, limit])
+  const key = jobKeys.list(scope, normalized)
+  const query = useQuery({
+    queryKey: key,
+    queryFn: async () => {
+      const fresh = await unwrap(reads[scope].list(normalized))
+      return mergePages(fresh, queryClient.getQueryData<JobPage<JobView>>(key), normalized)!
+    },
+    initialData: initial,
+    refetchOnMount: 'always',
+  })
   useEffect(() => {
-    let cancelled = false
-    let detach = () => {}
-    getSocket().then(
-      (socket) => {
-        if (cancelled) return
-        const onChanged = (raw: unknown) => {
-          const job = JobSnapshot.safeParse(raw)
-          if (job.success) remember(job.data)
-        }
-        const onConnect = () => {
-          setStatus('live')
-          void queryClient.invalidateQueries({ queryKey: jobKeys.all })
-        }
-        const onDisconnect = () => setStatus('offline')
-        socket.on(JOB_CHANGED_EVENT, onChanged)
-        socket.on('connect', onConnect)
-        socket.on('disconnect', onDisconnect)
-        socket.on('connect_error', onDisconnect)
-        if (socket.connected) setStatus('live')
-        detach = () => {
-          socket.off(JOB_CHANGED_EVENT, onChanged)
-          socket.off('connect', onConnect)
-          socket.off('disconnect', onDisconnect)
-          socket.off('connect_error', onDisconnect)
-        }
-      },
-      () => setStatus('offline'),
-    )
-    return () => {
-      cancelled = true
-      detach()
-    }
-    // remember is stable in behaviour; re-subscribing on each render would drop events.
+    if (initial) queryClient.setQueryData<JobPage<JobView>>(key, (cached) => mergePages(initial, cached, normalized))
+    // Only when a new render brings a new page.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [queryClient])
-  return status
+  }, [queryClient, initial])
+  const page = useMemo(() => mergePages(query.data, initial, normalized), [query.data, initial, normalized])
+  return {
+    data: page?.jobs ?? [],
+    nextCursor: page?.nextCursor ?? null,
+    error: query.error,
+    isFetching: query.isFetching,
+  }
 }

@@ -3,6 +3,7 @@
  * progress rate of a running job. Reads only; `app.jobs` and `app.job_events` are written elsewhere.
  */
 import { z } from 'zod'
+import { TimelineEvent, type JobPage } from '@/lib/jobs/history'
 import { JobSnapshot, JobState } from '@/lib/jobs/job'
 import type { Queryable } from './db'
 
@@ -36,12 +37,14 @@ function decodeCursor(cursor: string): [string, string] | null {
 /**
  * One page (default 25 jobs) of jobs, newest first, of `ownerId` (or of everyone when `ownerId` is
  * null: operators only), filtered by queue and state. `nextCursor` is null on the last page.
- * An invalid cursor starts from the newest job.
+ * An invalid cursor starts from the newest job. `asOf` is the database time the page was read at
+ * (one statement, so one snapshot): a browser keeps a job the page lacks only if it was created
+ * later (see `mergePages` in lib/client/job-cache.ts).
  */
 export async function listJobHistory(
   db: Queryable,
   options: { ownerId: string | null; filter: HistoryFilter; limit?: number },
-): Promise<{ jobs: (JobSnapshot & { ownerId: string })[]; nextCursor: string | null }> {
+): Promise<JobPage<JobSnapshot & { ownerId: string }>> {
   const limit = options.limit ?? 25
   const where: string[] = []
   const values: unknown[] = []
@@ -56,36 +59,39 @@ export async function listJobHistory(
   const after = options.filter.cursor ? decodeCursor(options.filter.cursor) : null
   if (after) add('(j.created_at, j.id) < ($1::timestamptz, $2::uuid)', after[0], after[1])
   values.push(limit + 1)
-  const { rows } = await db.query<{ snapshot: unknown; owner_id: string }>(
-    `SELECT app.job_snapshot(j) AS snapshot, j.owner_id FROM app.jobs j
-     ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-     ORDER BY j.created_at DESC, j.id DESC LIMIT $${values.length}`,
+  // The LEFT JOIN keeps one row (with the time) when no job matches.
+  const { rows } = await db.query<{ as_of: string; snapshot: unknown; owner_id: string | null }>(
+    `SELECT t.as_of, p.snapshot, p.owner_id
+       FROM (SELECT to_json(statement_timestamp()) #>> '{}' AS as_of) t
+       LEFT JOIN LATERAL (
+         SELECT app.job_snapshot(j) AS snapshot, j.owner_id, j.created_at, j.id FROM app.jobs j
+         ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+         ORDER BY j.created_at DESC, j.id DESC LIMIT $${values.length}
+       ) p ON true
+      ORDER BY p.created_at DESC, p.id DESC`,
     values,
   )
-  const jobs = rows.slice(0, limit).map((r) => ({ ...JobSnapshot.parse(r.snapshot), ownerId: r.owner_id }))
+  const found = rows.filter((r) => r.owner_id !== null)
+  const jobs = found.slice(0, limit).map((r) => ({ ...JobSnapshot.parse(r.snapshot), ownerId: r.owner_id! }))
   const last = jobs[jobs.length - 1]
-  return { jobs, nextCursor: rows.length > limit && last ? encodeCursor(last) : null }
+  return {
+    jobs,
+    nextCursor: found.length > limit && last ? encodeCursor(last) : null,
+    asOf: new Date(rows[0]!.as_of).toISOString(),
+  }
 }
 
-export const TimelineEvent = z.object({
-  id: z.number(),
-  at: z.string(),
-  kind: z.enum([
-    'queued',
-    'started',
-    'progress',
-    'cancel_requested',
-    'retry_scheduled',
-    'retry_requested',
-    'completed',
-    'failed',
-    'cancelled',
-  ]),
-  attempt: z.number(),
-  actor: z.enum(['owner', 'operator', 'system']).nullable(),
-  data: z.record(z.string(), z.unknown()).nullable(),
-})
-export type TimelineEvent = z.infer<typeof TimelineEvent>
+/** `page` without its owner ids: what a viewer gets of their own jobs. */
+export function withoutOwners(page: JobPage<JobSnapshot & { ownerId: string }>): JobPage {
+  return {
+    ...page,
+    jobs: page.jobs.map((job) => {
+      const copy: JobSnapshot & { ownerId?: string } = { ...job }
+      delete copy.ownerId
+      return copy
+    }),
+  }
+}
 
 /** The job's events, oldest first. The caller must have checked that the viewer may see the job. */
 export async function getTimeline(db: Queryable, jobId: string): Promise<TimelineEvent[]> {
@@ -96,24 +102,5 @@ export async function getTimeline(db: Queryable, jobId: string): Promise<Timelin
   return rows.map((r) => TimelineEvent.parse(r))
 }
 
-/**
- * Average progress rate of a running attempt since it started (units per second) and the
- * estimated seconds left at that rate; null until there is progress to measure.
- */
-export function progressRate(
-  job: JobSnapshot,
-  now: number = Date.now(),
-): { perSecond: number; etaSeconds: number } | null {
-  if (
-    job.state !== 'active' ||
-    !job.progress ||
-    !job.startedAt ||
-    job.progress.total === 0 ||
-    job.progress.current === 0
-  )
-    return null
-  const elapsed = (now - Date.parse(job.startedAt)) / 1000
-  if (elapsed <= 0) return null
-  const perSecond = job.progress.current / elapsed
-  return { perSecond, etaSeconds: Math.max(0, (job.progress.total - job.progress.current) / perSecond) }
-}
+// Pure rules shared with the browser live in lib/jobs/history.ts; re-exported for server callers.
+export { progressRate, TimelineEvent } from '@/lib/jobs/history'

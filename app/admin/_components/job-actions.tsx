@@ -1,28 +1,32 @@
 'use client'
-import { useRouter } from 'next/navigation'
 import { useState } from 'react'
-import { operatorCancel, operatorRetry } from '@/app/admin/actions'
+import { operatorRetry } from '@/lib/actions/operator'
 import { isCancellable, type JobSnapshot } from '@/lib/jobs/job'
+import { useCancelJob, useRememberJob } from '@/lib/client/use-job'
 
 /** Cancel (any cancellable job) and Retry (failed or cancelled) buttons for operators. */
 export function OperatorJobActions({ job }: { job: JobSnapshot }) {
-  const router = useRouter()
+  const cancel = useCancelJob('operator')
+  const remember = useRememberJob('operator')
   const [error, setError] = useState<string | null>(null)
-  const run = async (action: typeof operatorCancel) => {
+  const run = async (
+    action: () => Promise<{ ok: true; value: { job: JobSnapshot } } | { ok: false; error: { message: string } }>,
+  ) => {
     setError(null)
-    const result = await action({ jobId: job.id })
-    if (result.ok) router.refresh()
+    const result = await action()
+    // The answer shows at once; the events that follow keep it live.
+    if (result.ok) remember(result.value.job)
     else setError(result.error.message)
   }
   return (
     <span className="job-actions">
       {isCancellable(job) && (
-        <button type="button" className="secondary" onClick={() => run(operatorCancel)}>
+        <button type="button" className="secondary" onClick={() => run(() => cancel(job.id))}>
           Cancel
         </button>
       )}
       {(job.state === 'failed' || job.state === 'cancelled') && (
-        <button type="button" className="secondary" onClick={() => run(operatorRetry)}>
+        <button type="button" className="secondary" onClick={() => run(() => operatorRetry({ jobId: job.id }))}>
           Retry
         </button>
       )}

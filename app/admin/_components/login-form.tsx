@@ -1,6 +1,6 @@
 'use client'
 import { useActionState } from 'react'
-import { operatorSignIn } from '@/app/admin/actions'
+import { operatorSignIn } from '@/lib/actions/operator'
 
 export function LoginForm() {
   const [error, action, pending] = useActionState(operatorSignIn, null)

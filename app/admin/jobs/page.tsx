@@ -7,10 +7,11 @@ import { getOperator, operatorViewEnabled } from '@/lib/server/operator'
 import { queueCounts, stuckJobs } from '@/lib/server/ops'
 import { JobState } from '@/lib/jobs/job'
 import { queues } from '@/lib/jobs/registry'
-import { operatorSignOut } from '../actions'
-import { JobTable } from '../../jobs/_components/job-table'
-import { LiveRefresh } from '../../jobs/_components/live-refresh'
-import { OperatorJobActions } from '../_components/job-actions'
+import { operatorSignOut } from '@/lib/actions/operator'
+import { OperatorJobTable, QueueOverview } from '../_components/operator-jobs'
+
+/** How many jobs the operator view lists. */
+const OPERATOR_JOBS = 50
 
 /** The operator view: every viewer's jobs, live; queue counts; stuck jobs; cancel and retry. */
 export default async function OperatorJobsPage({
@@ -25,15 +26,14 @@ export default async function OperatorJobsPage({
     Object.fromEntries(Object.entries(params).filter(([, v]) => typeof v === 'string' && v !== '')),
   )
   const pool = webPool()
+  const current = { ...(filter.success ? filter.data : {}), limit: OPERATOR_JOBS }
   const [counts, stuck, page] = await Promise.all([
     queueCounts(pool, await producerFor(pool)),
     stuckJobs(pool),
-    listJobHistory(pool, { ownerId: null, filter: filter.success ? filter.data : {}, limit: 50 }),
+    listJobHistory(pool, { ownerId: null, filter: current, limit: OPERATOR_JOBS }),
   ])
-  const actions = (job: Parameters<typeof OperatorJobActions>[0]['job']) => <OperatorJobActions job={job} />
   return (
     <main className="page wide">
-      <LiveRefresh operator />
       <div className="section-header">
         <h1>Operators</h1>
         <form action={operatorSignOut}>
@@ -42,34 +42,7 @@ export default async function OperatorJobsPage({
           </button>
         </form>
       </div>
-      <section aria-labelledby="queues-heading">
-        <h2 id="queues-heading">Queues</h2>
-        <div className="counts">
-          {counts.map((q) => (
-            <div key={q.name} className="card" aria-label={`Queue ${q.name}`}>
-              <h3>{q.name}</h3>
-              <dl className="facts">
-                <dt>Queued</dt>
-                <dd>{q.queued}</dd>
-                <dt>Active</dt>
-                <dd>{q.active}</dd>
-                <dt>Failed</dt>
-                <dd>{q.failed}</dd>
-                <dt>Completed, last hour</dt>
-                <dd>{q.completedLastHour}</dd>
-              </dl>
-            </div>
-          ))}
-        </div>
-      </section>
-      <section className="card" aria-labelledby="stuck-heading">
-        <h2 id="stuck-heading">Stuck jobs</h2>
-        <p className="hint">
-          Active, but no heartbeat within their queue&apos;s heartbeat interval: their worker is probably gone and
-          pg-boss will retry them.
-        </p>
-        <JobTable jobs={stuck} showOwner actions={actions} />
-      </section>
+      <QueueOverview initial={{ counts, stuck }} />
       <section className="card" aria-labelledby="all-heading">
         <h2 id="all-heading">All jobs</h2>
         <form className="filters" method="get" aria-label="Filter jobs">
@@ -99,7 +72,7 @@ export default async function OperatorJobsPage({
             Filter
           </button>
         </form>
-        <JobTable jobs={page.jobs} showOwner actions={actions} />
+        <OperatorJobTable filter={current} initial={page} />
       </section>
     </main>
   )

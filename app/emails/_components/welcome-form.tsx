@@ -1,19 +1,19 @@
 'use client'
-import { useRouter } from 'next/navigation'
 import { useActionState } from 'react'
-import { sendWelcome } from '@/app/emails/actions'
+import { sendWelcome } from '@/lib/actions/emails'
+import { useRememberJob } from '@/lib/client/use-job'
 import type { ActionError } from '@/lib/jobs/result'
 
 type State = { error: ActionError | null; sent: 'new' | 'again' | null }
 
 /** Sends a welcome email through a deferred action; the page lists what was sent. */
 export function WelcomeForm() {
-  const router = useRouter()
+  const remember = useRememberJob()
   const [state, action, pending] = useActionState<State, FormData>(
     async (_prev, data) => {
       const result = await sendWelcome({ email: String(data.get('email') ?? '') })
       if (!result.ok) return { error: result.error, sent: null }
-      router.refresh()
+      remember(result.value.job)
       // The idempotency key returns the first job for an address already welcomed.
       return {
         error: null,

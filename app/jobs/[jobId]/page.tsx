@@ -1,51 +1,11 @@
-import Link from 'next/link'
 import { notFound } from 'next/navigation'
 import { z } from 'zod'
-import { elapsedMs, formatDuration } from '@/lib/jobs/describe'
-import { stateLabel } from '@/lib/jobs/job'
-import { queues } from '@/lib/jobs/registry'
-import { formatAbsolute } from '@/lib/jobs/time'
 import { webPool } from '@/lib/server/db'
-import { getTimeline, progressRate, type TimelineEvent } from '@/lib/server/history'
+import { getTimeline } from '@/lib/server/history'
 import { findJob, findJobForOwner } from '@/lib/server/job-store'
 import { getOperator } from '@/lib/server/operator'
 import { getViewer } from '@/lib/server/viewer'
-import { JobItem } from '@/app/_components/job-list'
-import { GenericValue } from '@/app/_components/job-result'
-import { LiveRefresh } from '../_components/live-refresh'
-
-const numbers = new Intl.NumberFormat('en-US')
-const ACTORS = { owner: 'you', operator: 'an operator', system: 'the system' } as const
-
-function describeEvent(e: TimelineEvent): string {
-  const error = (e.data?.error ?? null) as { message?: string; code?: string } | null
-  switch (e.kind) {
-    case 'queued':
-      return 'Queued'
-    case 'started':
-      return `Attempt ${e.attempt} started`
-    case 'progress': {
-      const p = e.data as { current?: number; total?: number } | null
-      return p?.total
-        ? `Progress ${Math.round((100 * (p.current ?? 0)) / p.total)} % (${numbers.format(p.current ?? 0)} of ${numbers.format(p.total)})`
-        : 'Progress'
-    }
-    case 'cancel_requested':
-      return `Cancel requested by ${e.actor ? ACTORS[e.actor] : 'someone'}`
-    case 'retry_scheduled': {
-      const at = typeof e.data?.retryAt === 'string' ? ` at ${e.data.retryAt.slice(11, 19)} UTC` : ''
-      return `Attempt ${e.attempt} failed (${error?.code ?? 'error'}: ${error?.message ?? ''}); retry scheduled${at}`
-    }
-    case 'retry_requested':
-      return 'Retry requested by an operator'
-    case 'completed':
-      return 'Completed'
-    case 'failed':
-      return `Failed (${error?.code ?? 'error'}): ${error?.message ?? ''}`
-    case 'cancelled':
-      return `Cancelled${e.actor ? ` by ${ACTORS[e.actor]}` : ''}`
-  }
-}
+import { JobDetails } from './_components/job-details'
 
 export default async function JobPage({ params }: { params: Promise<{ jobId: string }> }) {
   const { jobId } = await params
@@ -55,93 +15,5 @@ export default async function JobPage({ params }: { params: Promise<{ jobId: str
   const job = operator ? await findJob(pool, jobId) : viewer ? await findJobForOwner(pool, jobId, viewer.id) : null
   if (!job) notFound()
   const timeline = await getTimeline(pool, jobId)
-  const rate = progressRate(job)
-  const download = queues.download(job)
-  return (
-    <main className="page">
-      <LiveRefresh jobId={jobId} operator={operator !== null} />
-      <p>
-        <Link href="/jobs">← Job history</Link>
-      </p>
-      <h1>{queues.title(job)}</h1>
-      <ul className="jobs" aria-label="This job">
-        <JobItem job={job} linkToPage={false} />
-      </ul>
-      <section className="card" aria-label="Summary">
-        <dl className="facts">
-          <dt>State</dt>
-          <dd>
-            <span className={`state state-${stateLabel(job).toLowerCase()}`}>{stateLabel(job)}</span>
-          </dd>
-          <dt>Queue</dt>
-          <dd>
-            {queues.label(job.queue)} <span className="muted">({job.queue})</span>
-          </dd>
-          <dt>Attempt</dt>
-          <dd>
-            {job.attempt} of {job.maxAttempts}
-          </dd>
-          <dt>Created</dt>
-          <dd>
-            <time dateTime={job.createdAt}>{formatAbsolute(job.createdAt)}</time>
-          </dd>
-          {job.startedAt && (
-            <>
-              <dt>Duration</dt>
-              <dd>{formatDuration(elapsedMs(job.startedAt, job.settledAt))}</dd>
-            </>
-          )}
-          {job.progress && (
-            <>
-              <dt>Progress</dt>
-              <dd>
-                {numbers.format(job.progress.current)} of {numbers.format(job.progress.total)} · {job.progress.message}
-              </dd>
-            </>
-          )}
-          {rate && (
-            <>
-              <dt>Rate</dt>
-              <dd>
-                {numbers.format(Math.round(rate.perSecond))} per second, about {formatDuration(rate.etaSeconds * 1000)}{' '}
-                left
-              </dd>
-            </>
-          )}
-          {job.error && (
-            <>
-              <dt>Error</dt>
-              <dd className="job-error">
-                {job.error.message}
-                {job.error.ref ? ` (reference ${job.error.ref})` : ''}
-              </dd>
-            </>
-          )}
-          {download && (
-            <>
-              <dt>File</dt>
-              <dd>
-                <a href={download.href}>Download {download.fileName}</a>
-                {download.detail ? ` (${download.detail})` : ''}
-              </dd>
-            </>
-          )}
-        </dl>
-      </section>
-      <section className="card" aria-labelledby="timeline-heading">
-        <h2 id="timeline-heading">Timeline</h2>
-        <ol className="timeline">
-          {timeline.map((e) => (
-            <li key={e.id} data-kind={e.kind}>
-              <time dateTime={e.at}>{e.at.slice(11, 23)}</time> {describeEvent(e)}
-            </li>
-          ))}
-        </ol>
-      </section>
-      <section className="card" aria-labelledby="payload-heading">
-        <h2 id="payload-heading">Input</h2>
-        <GenericValue value={job.payload} />
-      </section>
-    </main>
-  )
+  return <JobDetails initial={job} timeline={timeline} scope={operator ? 'operator' : 'viewer'} />
 }

@@ -4,15 +4,20 @@ import { stateLabel, type JobSnapshot } from '@/lib/jobs/job'
 import { queues } from '@/lib/jobs/registry'
 import { formatAbsolute, formatRelative } from '@/lib/jobs/time'
 
-/** A table of jobs for history pages. `showOwner` adds the owner column (operators). */
+/**
+ * A table of jobs for history pages. `showOwner` adds the owner column (operators). `now` (ms) times
+ * running jobs' durations; without it only settled jobs show one.
+ */
 export function JobTable({
   jobs,
   showOwner = false,
   actions,
+  now = null,
 }: {
   jobs: (JobSnapshot & { ownerId?: string })[]
   showOwner?: boolean
   actions?: (job: JobSnapshot) => React.ReactNode
+  now?: number | null
 }) {
   if (jobs.length === 0) return <p className="empty">No jobs match.</p>
   return (
@@ -54,7 +59,9 @@ export function JobTable({
               </time>
             </td>
             <td className="num" data-label="Duration">
-              {job.startedAt ? formatDuration(elapsedMs(job.startedAt, job.settledAt)) : ''}
+              {job.startedAt && (job.settledAt || now !== null)
+                ? formatDuration(elapsedMs(job.startedAt, job.settledAt, now ?? undefined))
+                : ''}
             </td>
             {showOwner && (
               <td data-label="Owner">

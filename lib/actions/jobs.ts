@@ -1,17 +1,21 @@
 'use server'
 /**
- * The dashboard's Server Actions. Each is a public POST endpoint: validated with zod, scoped to
- * the caller's own jobs, answering `ActionResult` (lib/jobs/result.ts).
+ * The viewer's job actions: start, cancel, and the reads the live hooks (lib/client) refetch with.
+ * Each is a public POST endpoint: validated with zod, scoped to the caller's own jobs, answering
+ * `ActionResult` (lib/jobs/result.ts). They live outside app/ so lib/client can import them; a
+ * Server Action no client module imports is left out of the build.
  */
 import { z } from 'zod'
 import { ExportItem, exportsQueue } from '@/lib/jobs/exports'
+import type { JobPage, TimelineEvent } from '@/lib/jobs/history'
 import type { JobSnapshot } from '@/lib/jobs/job'
 import { fail, ok, type ActionResult } from '@/lib/jobs/result'
 import { defineAction } from '@/lib/server/action'
 import { webPool } from '@/lib/server/db'
 import { enqueue } from '@/lib/server/enqueue-limited'
 import { env } from '@/lib/server/env'
-import { findJobForOwner, listJobsForOwner, requestCancel } from '@/lib/server/job-store'
+import { getTimeline, HistoryFilter, listJobHistory, withoutOwners } from '@/lib/server/history'
+import { findJobForOwner, requestCancel } from '@/lib/server/job-store'
 
 const JobRef = z.strictObject({ jobId: z.uuid({ error: 'Must be a job id (UUID).' }) })
 
@@ -83,11 +87,33 @@ export async function jobStatus(input: unknown): Promise<ActionResult<{ job: Job
   return jobStatusAction(input)
 }
 
-const listJobsAction = defineAction(z.strictObject({}), async (_input, { viewer }) =>
-  ok({ jobs: await listJobsForOwner(webPool(), viewer.id) }),
-)
+/** Largest page `listJobs` answers, in jobs. */
+const MAX_PAGE = 100
 
-/** The viewer's 50 most recent jobs, newest first: `{ jobs }`. */
-export async function listJobs(input: unknown = {}): Promise<ActionResult<{ jobs: JobSnapshot[] }>> {
+/** `listJobs` input: a history filter (queue, state, cursor) and a page size (default 25, at most 100). */
+const ListInput = HistoryFilter.extend({
+  limit: z.number().int().min(1, 'Must be 1 or more.').max(MAX_PAGE, `Must be ${MAX_PAGE} or less.`).optional(),
+})
+
+const listJobsAction = defineAction(ListInput, async ({ limit, ...filter }, { viewer }) => {
+  return ok(withoutOwners(await listJobHistory(webPool(), { ownerId: viewer.id, filter, limit })))
+})
+
+/**
+ * One page of the viewer's jobs, newest first: `{ jobs, nextCursor, asOf }` (`JobPage`). Input:
+ * `{ queue?, state?, cursor?, limit? }` (limit default 25, at most 100); VALIDATION otherwise.
+ */
+export async function listJobs(input: unknown = {}): Promise<ActionResult<JobPage>> {
   return listJobsAction(input)
+}
+
+const jobTimelineAction = defineAction(JobRef, async ({ jobId }, { viewer }) => {
+  const pool = webPool()
+  if (!(await findJobForOwner(pool, jobId, viewer.id))) return fail('NOT_FOUND', 'No such job.')
+  return ok({ events: await getTimeline(pool, jobId) })
+})
+
+/** The timeline of one of the viewer's jobs, oldest event first: `{ events }`, or NOT_FOUND. */
+export async function jobTimeline(input: unknown): Promise<ActionResult<{ events: TimelineEvent[] }>> {
+  return jobTimelineAction(input)
 }
