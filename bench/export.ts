@@ -32,8 +32,8 @@ export interface ExportOptions {
   curveCopies?: readonly number[]
 }
 
-/** Longest one export may take before the bench gives up, in ms. */
-const EXPORT_TIMEOUT_MS = 300_000
+/** Longest one export may take before the bench gives up, in ms: the 5-million-row point on a loaded 2-core machine. */
+const EXPORT_TIMEOUT_MS = 900_000
 /** Added to a city's id per copy: GeoNames ids (up to 12.1 million) stay below it, and 100 copies stay within `integer`. */
 const COPY_ID_STRIDE = 20_000_000
 
