@@ -16,6 +16,7 @@ export default defineConfig([
     'next-env.d.ts',
     'test-results/**',
     'playwright-report/**',
+    'dist/**',
   ]),
   {
     // The web tier only produces jobs: it never imports the worker tier.

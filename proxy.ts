@@ -40,5 +40,8 @@ export async function proxy(request: NextRequest) {
 }
 
 export const config = {
-  matcher: ['/((?!_next/static|_next/image|favicon.ico|api/health).*)'],
+  // Static files need no session: Next's build output, the health check, and the assets in public/
+  // (by extension, so a file added there is skipped without editing this line). Downloads are
+  // /downloads/<uuid>, never an extension, so they still get the session their owner check needs.
+  matcher: ['/((?!_next/static|_next/image|api/health|[^?]*\\.(?:svg|png|jpe?g|gif|webp|ico|txt|xml|webmanifest)).*)'],
 }

@@ -25,12 +25,17 @@ export interface ExportOptions {
   watcher: JobWatcher
   /** Copies of the cities in the large dataset (10 for 1.35 million rows). */
   largeCopies: number
+  /**
+   * Further points of the scaling curve, in copies of the cities (each above `largeCopies`; 37 for
+   * 5.0 million rows): the table grows to each in turn and is exported once. Default none.
+   */
+  curveCopies?: readonly number[]
 }
 
-/** Longest one export may take before the bench gives up, in ms. */
-const EXPORT_TIMEOUT_MS = 300_000
-/** Added to a city's id per copy: GeoNames ids stay below it, and 10 copies stay within `integer`. */
-const COPY_ID_STRIDE = 100_000_000
+/** Longest one export may take before the bench gives up, in ms: the 5-million-row point on a loaded 2-core machine. */
+const EXPORT_TIMEOUT_MS = 900_000
+/** Added to a city's id per copy: GeoNames ids (up to 12.1 million) stay below it, and 100 copies stay within `integer`. */
+const COPY_ID_STRIDE = 20_000_000
 
 /** The child worker process and its request/reply channel (one request at a time). */
 class ExportWorkerProcess {
@@ -128,15 +133,19 @@ async function timeCopy(pool: pg.Pool, rows: number): Promise<{ rowsPerS: number
   }
 }
 
-/** Grows `app.cities` to `copies` times the seeded cities, in SQL (this is the bench's own database). */
-async function growCities(pool: pg.Pool, copies: number): Promise<void> {
+/**
+ * Grows `app.cities` from `from` to `copies` times the seeded cities, in SQL (this is the bench's own
+ * database): copies number `from` to `copies - 1` of the seeded rows are added.
+ */
+async function growCities(pool: pg.Pool, copies: number, from = 1): Promise<void> {
   const { rows } = await pool.query<{ max: number }>('SELECT max(id) AS max FROM app.cities')
-  if ((rows[0]?.max ?? 0) >= COPY_ID_STRIDE) throw new Error('app.cities already holds copied rows')
+  if ((rows[0]?.max ?? 0) >= from * COPY_ID_STRIDE) throw new Error(`app.cities already holds more than ${from} copies`)
   await pool.query(
     `INSERT INTO app.cities (id, name, country, admin_code, population, latitude, longitude)
-     SELECT c.id + k * $2::int, c.name, c.country, c.admin_code, c.population, c.latitude, c.longitude
-     FROM app.cities c CROSS JOIN generate_series(1, $1::int) AS k`,
-    [copies - 1, COPY_ID_STRIDE],
+     SELECT c.id + k * $3::int, c.name, c.country, c.admin_code, c.population, c.latitude, c.longitude
+     FROM app.cities c CROSS JOIN generate_series($1::int, $2::int) AS k
+     WHERE c.id < $3::int`,
+    [from, copies - 1, COPY_ID_STRIDE],
   )
   await pool.query('ANALYZE app.cities')
 }
@@ -153,7 +162,9 @@ export async function exportScenario(o: ExportOptions): Promise<ScenarioResult> 
   const worker = await ExportWorkerProcess.start(o.url)
   try {
     const cities = await countCities(o.pool)
+    await worker.request({ type: 'reset-peak' })
     const ours = await timeExport(o, cities)
+    const oursRss = await worker.request({ type: 'read-rss' })
     const copy = await timeCopy(o.pool, cities)
     // The same export reporting progress on every row vs every 2,000 rows: best of 3 each, alternating.
     const chunked: number[] = []
@@ -169,7 +180,25 @@ export async function exportScenario(o: ExportOptions): Promise<ScenarioResult> 
     const oursLarge = await timeExport(o, largeRows)
     const after = await worker.request({ type: 'read-rss' })
     const copyLarge = await timeCopy(o.pool, largeRows)
-    if (before.type !== 'rss' || after.type !== 'rss') throw new Error('export worker did not report its RSS')
+    if (before.type !== 'rss' || after.type !== 'rss' || oursRss.type !== 'rss')
+      throw new Error('export worker did not report its RSS')
+
+    // The scaling curve: rows against export time and the worker's peak RSS, COPY's time beside it.
+    const curve = [
+      { rows: cities, ours: ours.seconds, copy: copy.seconds, peakMb: oursRss.peakMb },
+      { rows: largeRows, ours: oursLarge.seconds, copy: copyLarge.seconds, peakMb: after.peakMb },
+    ]
+    let copies = o.largeCopies
+    for (const next of o.curveCopies ?? []) {
+      await growCities(o.pool, next, copies)
+      copies = next
+      const rows = await countCities(o.pool)
+      await worker.request({ type: 'reset-peak' })
+      const exported = await timeExport(o, rows)
+      const rss = await worker.request({ type: 'read-rss' })
+      if (rss.type !== 'rss') throw new Error('export worker did not report its RSS')
+      curve.push({ rows, ours: exported.seconds, copy: (await timeCopy(o.pool, rows)).seconds, peakMb: rss.peakMb })
+    }
 
     return {
       measurements: [
@@ -183,6 +212,11 @@ export async function exportScenario(o: ExportOptions): Promise<ScenarioResult> 
           'progress every 2,000 rows',
           Math.min(...chunked) * 1000,
         ),
+        ...curve.flatMap((p) => [
+          figure(`curve.export.seconds.${p.rows}`, p.ours, 's'),
+          figure(`curve.copy.seconds.${p.rows}`, p.copy, 's'),
+          figure(`curve.export.peak_rss_mb.${p.rows}`, p.peakMb, 'MB'),
+        ]),
       ],
       notes: [
         describe('export, ExportQueue (enqueue to completed, file stored in app.job_file_parts)', cities, ours),
@@ -193,6 +227,12 @@ export async function exportScenario(o: ExportOptions): Promise<ScenarioResult> 
         `export: RSS of the worker process (a forked child running only ExportQueue, sampled every 50 ms): ${o.largeCopies === 10 ? '' : 'on the reduced quick dataset, '}` +
           `${worker.idleRssMb.toFixed(0)} MB once started, ${before.rssMb.toFixed(0)} MB before the large export, peak ${after.peakMb.toFixed(0)} MB during it ` +
           `(at the peak: V8 heap ${after.atPeak.heapUsedMb.toFixed(0)} MB used of ${after.atPeak.heapTotalMb.toFixed(0)} MB, external ${after.atPeak.externalMb.toFixed(0)} MB)`,
+        `export curve (rows: ExportQueue s / COPY s / worker peak RSS): ${curve
+          .map(
+            (p) =>
+              `${p.rows.toLocaleString('en-US')}: ${p.ours.toFixed(1)} / ${p.copy.toFixed(1)} s / ${p.peakMb.toFixed(0)} MB`,
+          )
+          .join('; ')}`,
       ],
     }
   } finally {

@@ -87,6 +87,39 @@ export async function dispatchScenario(o: LatencyOptions & { samples: number }):
   return { measurements: latencyFigures('latency.dispatch', samples), notes }
 }
 
+/**
+ * Samples dispatch latency of the probe queue (as `dispatchScenario`, one job at a time, 100-150 ms
+ * apart) until `stop()`, which resolves to the samples in ms: the throughput scenario runs it while
+ * a backlog drains through another queue of the same worker.
+ */
+export function startDispatchSampler(o: LatencyOptions): { stop(): Promise<number[]> } {
+  setProbe(async ({ startedAt }) => ({ startedAt }))
+  const owner = randomUUID()
+  const samples: number[] = []
+  let stopping = false
+  const loop = (async () => {
+    while (!stopping) {
+      const job = await enqueueJob(o.pool, { queue: PROBE_QUEUE, ownerId: owner, payload: {} })
+      const enqueued = performance.now()
+      const done = await o.watcher.waitFor(job.id, SETTLED_STATES, JOB_TIMEOUT_MS * 4)
+      if (done.state !== 'completed') throw new Error(`dispatch probe ${job.id} ended ${done.state}`)
+      samples.push(Math.max(0, (done.result as { startedAt: number }).startedAt - enqueued))
+      await sleep(100 + Math.random() * 50)
+    }
+  })()
+  return {
+    async stop() {
+      stopping = true
+      try {
+        await loop
+      } finally {
+        setProbe(null)
+      }
+      return samples
+    },
+  }
+}
+
 /** How long the handler stays quiet before a timed report, in ms: longer than the 100 ms emit throttle. */
 const QUIET_MS = 160
 /** Longest a timed report may take to reach every client before it is counted as lost, in ms. */

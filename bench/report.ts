@@ -31,9 +31,11 @@ interface Target {
   limit: number
 }
 
-/** The targets of issue 4, by figure name. */
+/** The targets of issues 4 and 12, by figure name. */
 const TARGETS: Record<string, Target> = {
   'throughput.noop.vs_graphile': { on: 'ratio', op: '>=', limit: 1.0 },
+  'throughput.noop.vs_bullmq_pg': { on: 'ratio', op: '>=', limit: 1.0 },
+  'throughput.noop.flat': { on: 'ratio', op: '>=', limit: 0.8 },
   'latency.dispatch.p50': { on: 'value', op: '<=', limit: 3 },
   'latency.dispatch.p99': { on: 'value', op: '<=', limit: 10 },
   'latency.progress.p50': { on: 'value', op: '<=', limit: 5 },

@@ -1,15 +1,19 @@
 /**
- * `npm run bench [-- --quick] [-- --json FILE]`: measures the template against raw pg-boss,
- * graphile-worker, PostgreSQL's COPY and the latency targets of issue 4, and prints one table.
+ * `npm run bench [-- --quick] [-- --json FILE] [-- --redis URL]`: measures the template against raw
+ * pg-boss, graphile-worker, BullMQ (Redis and PostgreSQL backends), PostgreSQL's COPY and the latency
+ * targets of issues 4 and 12, prints one table, and writes the figures as JSON and the scaling curves
+ * as an SVG beside it (FILE with .svg for .json).
  *
  * Boots its own database (`nbj_bench`, dropped and recreated: embedded PostgreSQL unless
  * DATABASE_URL is set), starts the template's worker in this process with the bench queues
  * (bench/queues.ts) and realtime on a free port, runs every scenario with a fixed amount of work,
- * then stops everything it started. Exits 0 whenever the scenarios ran, whatever the figures
+ * then stops everything it started. BullMQ's Redis backend runs only when a Redis server answers at
+ * `--redis` (default redis://127.0.0.1:6379; its keys use a prefix of this run's own). Exits 0 whenever the scenarios ran, whatever the figures
  * (a missed target is a finding, not a failure); 1 if a scenario could not run.
  * To change the amount of work, edit MODES below; to add a figure, add its target in report.ts.
  */
 import { randomBytes } from 'node:crypto'
+import { writeFile } from 'node:fs/promises'
 import { cpus, loadavg } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
@@ -18,43 +22,71 @@ import { stopProducer } from '@/lib/server/enqueue'
 import type { Logger } from '@/workers/logger'
 import { startWorker } from '@/workers/worker'
 import { prepareDatabase } from '../scripts/database'
+import { bullDispatchScenario, redisAvailable, type BullBackend } from './bullmq'
+import { renderCharts } from './charts'
+import { compiledWorkerScenario } from './compiled-worker'
 import { exportScenario } from './export'
 import { JobWatcher } from './job-watcher'
-import { cancelScenario, dispatchScenario, overheadScenario, progressScenario } from './latency'
+import { cancelScenario, dispatchScenario, overheadScenario, progressScenario, startDispatchSampler } from './latency'
 import { BENCH_QUEUES } from './queues'
 import { formatTable, missedTargets, writeJson, type Measurement, type ScenarioResult } from './report'
 import { throughputScenario } from './throughput'
 
-/** Amount of work per mode. Quick must finish in under a minute on 2 cores; full in a few minutes. */
+/**
+ * Amount of work per mode. Quick must finish in under two minutes on 2 cores (CI runs it); full takes
+ * far longer for its scaling points (200,000 queued jobs, 5 million exported rows).
+ * `throughput.points` are the backlog sizes of the throughput curve (`jobs` is the headline point);
+ * `exportCurveCopies` the further export points in copies of the cities (37: 5.0 million rows).
+ */
 const MODES = {
   full: {
-    throughput: { jobs: 20_000, batch: 500, warmup: 500, rounds: 2, deadlineMs: 60_000, pgBossDeadlineMs: 30_000 },
+    throughput: {
+      jobs: 20_000,
+      points: [2_000, 20_000, 200_000],
+      batch: 500,
+      warmup: 500,
+      rounds: 2,
+      deadlineMs: 60_000,
+      pgBossDeadlineMs: 30_000,
+    },
     dispatchSamples: 200,
     progress: { jobs: 5, reportsPerJob: 20, burst: 2_000, clients: 10 },
     cancelSamples: 100,
     overhead: { rows: 200_000, repeats: 5 },
     exportCopies: 10,
+    exportCurveCopies: [37],
   },
   quick: {
-    throughput: { jobs: 2_000, batch: 250, warmup: 100, rounds: 2, deadlineMs: 15_000, pgBossDeadlineMs: 6_000 },
+    throughput: {
+      jobs: 2_000,
+      points: [2_000],
+      batch: 250,
+      warmup: 100,
+      rounds: 2,
+      deadlineMs: 15_000,
+      pgBossDeadlineMs: 6_000,
+    },
     dispatchSamples: 40,
     progress: { jobs: 2, reportsPerJob: 10, burst: 1_000, clients: 10 },
     cancelSamples: 30,
     overhead: { rows: 200_000, repeats: 3 },
     exportCopies: 2,
+    exportCurveCopies: [],
   },
 }
 
-const USAGE = `Usage: npm run bench [-- --quick] [-- --json FILE]
-  --quick      smaller counts, same scenarios (under a minute)
-  --json FILE  where to write the figures as JSON (default bench/results.json)`
+const USAGE = `Usage: npm run bench [-- --quick] [-- --json FILE] [-- --redis URL]
+  --quick      smaller counts, same scenarios, one point per curve (under two minutes)
+  --json FILE  where to write the figures as JSON (default bench/results.json); the charts go to FILE with .svg
+  --redis URL  Redis server for BullMQ's Redis backend (default redis://127.0.0.1:6379); skipped when none answers`
 
-function parseCommandLine(): { quick: boolean; json: string } {
+function parseCommandLine(): { quick: boolean; json: string; redis: string } {
   try {
     const { values } = parseArgs({
       options: {
         quick: { type: 'boolean', default: false },
         json: { type: 'string', default: 'bench/results.json' },
+        redis: { type: 'string', default: 'redis://127.0.0.1:6379' },
         help: { type: 'boolean', default: false },
       },
       strict: true,
@@ -63,7 +95,7 @@ function parseCommandLine(): { quick: boolean; json: string } {
       console.log(USAGE)
       process.exit(0)
     }
-    return { quick: values.quick, json: values.json }
+    return { quick: values.quick, json: values.json, redis: values.redis }
   } catch (err) {
     console.error(`${(err as Error).message}\n${USAGE}`)
     process.exit(2)
@@ -105,6 +137,11 @@ async function main(): Promise<number> {
   const db = await prepareDatabase({ purpose: 'bench', database: 'nbj_bench', fresh: true, setup: true })
   const pool = createPool(db.url, { max: 10, applicationName: 'nbj-bench' })
   const secret = randomBytes(32).toString('hex')
+  // BullMQ's PostgreSQL backend always has a database here; its Redis backend needs a server.
+  const bullmq: BullBackend[] = []
+  if (await redisAvailable(args.redis)) bullmq.push({ kind: 'redis', url: args.redis })
+  else notes.push(`BullMQ (Redis) not run: no Redis server answered at ${args.redis} (pass --redis URL to use another)`)
+  bullmq.push({ kind: 'postgres', url: db.url })
   try {
     // Idle during the throughput runs: its handler skips notifications nobody waits for.
     const watcher = await JobWatcher.open(db.url)
@@ -118,10 +155,21 @@ async function main(): Promise<number> {
         origins: [],
       })
       try {
-        await step('throughput (template, graphile-worker, pg-boss)', () =>
-          throughputScenario({ url: db.url, pool, ...mode.throughput }),
+        await step(
+          `throughput (template, graphile-worker, ${bullmq.map((b) => b.kind).join(' and ')} BullMQ, pg-boss)`,
+          () =>
+            throughputScenario({
+              url: db.url,
+              pool,
+              ...mode.throughput,
+              bullmq,
+              loadProbe: () => startDispatchSampler({ pool, watcher }),
+            }),
         )
         await step('dispatch latency', () => dispatchScenario({ pool, watcher, samples: mode.dispatchSamples }))
+        await step('dispatch latency (BullMQ)', () =>
+          bullDispatchScenario({ backends: bullmq, samples: mode.dispatchSamples }),
+        )
         await step('progress latency', () =>
           progressScenario({ pool, watcher, port: worker.realtime.port!, secret, ...mode.progress }),
         )
@@ -132,8 +180,15 @@ async function main(): Promise<number> {
       }
       // The export runs in a worker process of its own, so the worker above is already stopped.
       await step('export (ExportQueue vs COPY)', () =>
-        exportScenario({ url: db.url, pool, watcher, largeCopies: mode.exportCopies }),
+        exportScenario({
+          url: db.url,
+          pool,
+          watcher,
+          largeCopies: mode.exportCopies,
+          curveCopies: mode.exportCurveCopies,
+        }),
       )
+      await step('worker idle RSS (compiled vs tsx)', () => compiledWorkerScenario({ url: db.url }))
     } finally {
       await watcher.close()
     }
@@ -152,7 +207,10 @@ async function main(): Promise<number> {
   const missed = missedTargets(measurements)
   console.log(missed.length ? `\nTargets missed (findings, not failures): ${missed.join(', ')}` : '\nAll targets met.')
   await writeJson(args.json, measurements)
-  console.log(`Wrote ${args.json}`)
+  const svg = args.json.replace(/(\.json)?$/, '.svg')
+  const day = new Date().toISOString().slice(0, 10)
+  await writeFile(svg, renderCharts(measurements, `${day}, ${args.quick ? 'quick' : 'full'} run, ${machine}`))
+  console.log(`Wrote ${args.json} and ${svg}`)
   return failed ? 1 : 0
 }
 

@@ -1,6 +1,7 @@
 /**
  * Scenario 1, `throughput.noop`: no-op jobs at a total concurrency of 10 through the template's
- * worker, raw pg-boss `work()` and graphile-worker, in the same database, one after the other.
+ * worker, raw pg-boss `work()`, graphile-worker and BullMQ (Redis and PostgreSQL backends), in the
+ * same database, one after the other; at one backlog size or several (`points`, the scaling curve).
  */
 import { randomUUID } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
@@ -11,8 +12,9 @@ import { PgBoss } from 'pg-boss'
 import { withTransaction } from '@/lib/server/db'
 import { producerFor } from '@/lib/server/enqueue'
 import { PGBOSS_SCHEMA } from '@/workers/migrate'
+import { bullLabel, withBullMQ, type BullBackend } from './bullmq'
 import { NOOP_QUEUE } from './queues'
-import { compared, figure, type ScenarioResult } from './report'
+import { compared, figure, percentile, type Measurement, type ScenarioResult } from './report'
 
 export interface ThroughputOptions {
   url: string
@@ -30,6 +32,18 @@ export interface ThroughputOptions {
   deadlineMs: number
   /** The same for raw pg-boss, which runs once: its rate is set by its polling, not by noise. */
   pgBossDeadlineMs: number
+  /**
+   * Backlog sizes (jobs enqueued per timed run) of the scaling curve; default `[jobs]`. Points above
+   * `jobs` run one round each, with a deadline of at least 1.2 ms per job. Figures `curve.throughput.*`.
+   */
+  points?: readonly number[]
+  /** BullMQ backends to run beside the others (the caller leaves out one that cannot run). Default none. */
+  bullmq?: readonly BullBackend[]
+  /**
+   * Started just before the template's first timed run at each point and stopped when it ends: samples
+   * dispatch latency (ms) of another queue while the backlog drains. Figures `curve.dispatch_under_load.*`.
+   */
+  loadProbe?: () => { stop(): Promise<number[]> }
 }
 
 /** Milliseconds between two completion counts: the resolution of the end of each run. */
@@ -43,7 +57,8 @@ interface Outcome {
   timedOut: boolean
 }
 
-interface System {
+/** One system under test, as the throughput runs drive it. */
+export interface ThroughputSystem {
   enqueue(count: number): Promise<void>
   /** Jobs not settled yet. */
   remaining(): Promise<number>
@@ -55,7 +70,7 @@ interface System {
  * Enqueues `jobs` in batches, then counts until none remain or `deadlineMs` passed since the first
  * enqueue. The rate covers first enqueue to last completion (to within POLL_MS).
  */
-async function drive(system: System, jobs: number, batch: number, deadlineMs: number): Promise<Outcome> {
+async function drive(system: ThroughputSystem, jobs: number, batch: number, deadlineMs: number): Promise<Outcome> {
   const before = await system.completed()
   const started = performance.now()
   for (let sent = 0; sent < jobs; sent += batch) await system.enqueue(Math.min(batch, jobs - sent))
@@ -104,7 +119,7 @@ export async function enqueueBatch(pool: pg.Pool, queue: string, ownerId: string
 }
 
 /** The template: startWorker's QueueRunner with a no-op QueueService (already running in this process). */
-function template(pool: pg.Pool): System {
+function template(pool: pg.Pool): ThroughputSystem {
   const owner = randomUUID()
   return {
     enqueue: (count) => enqueueBatch(pool, NOOP_QUEUE, owner, count),
@@ -125,7 +140,7 @@ function template(pool: pg.Pool): System {
   }
 }
 
-async function withPgBoss<T>(url: string, fn: (system: System) => Promise<T>): Promise<T> {
+async function withPgBoss<T>(url: string, fn: (system: ThroughputSystem) => Promise<T>): Promise<T> {
   const queue = 'bench_pgboss_noop'
   // Its own instance on the same schema, with LISTEN/NOTIFY on as the template has it.
   const boss = new PgBoss({
@@ -170,7 +185,7 @@ async function withPgBoss<T>(url: string, fn: (system: System) => Promise<T>): P
   }
 }
 
-async function withGraphile<T>(url: string, fn: (system: System) => Promise<T>): Promise<T> {
+async function withGraphile<T>(url: string, fn: (system: ThroughputSystem) => Promise<T>): Promise<T> {
   const task = 'bench_noop'
   // Errors only: its info lines would drown the bench's output.
   const logger = new GraphileLogger(() => (level, message) => {
@@ -226,48 +241,162 @@ function best(runs: Outcome[]): Outcome {
   return runs.reduce((a, b) => (rate(b) > rate(a) ? b : a))
 }
 
+/** Stable name of a system in the `curve.throughput.<system>.<jobs>` figures. */
+type SystemKey = 'template' | 'graphile' | 'pgboss' | 'bullmq_redis' | 'bullmq_pg'
+
+const LABELS: Record<SystemKey, string> = {
+  template: 'template',
+  graphile: 'graphile-worker',
+  pgboss: 'pg-boss work()',
+  bullmq_redis: 'BullMQ (Redis)',
+  bullmq_pg: 'BullMQ (PostgreSQL)',
+}
+
+/** Runs `fn` with every BullMQ backend in `backends` started (nested, so all are idle but one at a time). */
+async function withBullMQs<T>(
+  backends: readonly BullBackend[],
+  fn: (systems: { key: SystemKey; system: ThroughputSystem }[]) => Promise<T>,
+  started: { key: SystemKey; system: ThroughputSystem }[] = [],
+): Promise<T> {
+  const [first, ...rest] = backends
+  if (!first) return fn(started)
+  const key: SystemKey = first.kind === 'redis' ? 'bullmq_redis' : 'bullmq_pg'
+  return withBullMQ(first, CONCURRENCY, (system) => withBullMQs(rest, fn, [...started, { key, system }]))
+}
+
 /**
- * Runs the template and graphile-worker in alternating rounds (both started, each idle while the
- * other runs), then raw pg-boss once, slowest last and bounded by its deadline.
+ * Runs the template, graphile-worker and the BullMQ backends in rotating rounds at each backlog size
+ * (all started, each idle while another runs), then raw pg-boss once per size, slowest last and
+ * bounded by its deadline.
  */
 export async function throughputScenario(o: ThroughputOptions): Promise<ScenarioResult> {
-  const ours: Outcome[] = []
-  const graphile: Outcome[] = []
-  await withGraphile(o.url, async (graphileSystem) => {
-    const contenders = [
-      { system: template(o.pool), runs: ours },
-      { system: graphileSystem, runs: graphile },
-    ]
-    for (const { system } of contenders) await drive(system, o.warmup, o.batch, Math.min(o.deadlineMs, 5_000))
-    for (let round = 0; round < o.rounds; round++) {
-      for (const { system, runs } of round % 2 === 0 ? contenders : [...contenders].reverse()) {
-        await quiesce(o.pool)
-        runs.push(await drive(system, o.jobs, o.batch, o.deadlineMs))
+  const points = [...(o.points ?? [o.jobs])].sort((a, b) => a - b)
+  const runs = new Map<string, Outcome[]>()
+  const runsOf = (key: SystemKey, jobs: number) => {
+    const k = `${key}.${jobs}`
+    if (!runs.has(k)) runs.set(k, [])
+    return runs.get(k)!
+  }
+  const underLoad = new Map<number, number[]>()
+  const deadlineFor = (jobs: number) => Math.max(o.deadlineMs, jobs * 1.2)
+  await withGraphile(o.url, (graphileSystem) =>
+    withBullMQs(o.bullmq ?? [], async (bullSystems) => {
+      const contenders: { key: SystemKey; system: ThroughputSystem }[] = [
+        { key: 'template', system: template(o.pool) },
+        { key: 'graphile', system: graphileSystem },
+        ...bullSystems,
+      ]
+      for (const { system } of contenders) await drive(system, o.warmup, o.batch, Math.min(o.deadlineMs, 5_000))
+      for (const jobs of points) {
+        const rounds = jobs > o.jobs ? 1 : o.rounds
+        for (let round = 0; round < rounds; round++) {
+          // Rotate who goes first, so no system always runs on the freshest database.
+          const order = contenders.map((_, i) => contenders[(i + round) % contenders.length]!)
+          for (const { key, system } of order) {
+            await quiesce(o.pool)
+            const probe = key === 'template' && round === 0 ? o.loadProbe?.() : undefined
+            runsOf(key, jobs).push(await drive(system, jobs, o.batch, deadlineFor(jobs)))
+            if (probe) underLoad.set(jobs, await probe.stop())
+          }
+        }
       }
+    }),
+  )
+  await withPgBoss(o.url, async (system) => {
+    await drive(system, o.warmup, o.batch, Math.min(o.pgBossDeadlineMs, 5_000))
+    for (const jobs of points) {
+      await quiesce(o.pool)
+      runsOf('pgboss', jobs).push(await drive(system, jobs, o.batch, o.pgBossDeadlineMs))
     }
   })
-  const pgboss = await withPgBoss(o.url, async (system) => {
-    await drive(system, o.warmup, o.batch, Math.min(o.pgBossDeadlineMs, 5_000))
-    await quiesce(o.pool)
-    return drive(system, o.jobs, o.batch, o.pgBossDeadlineMs)
-  })
-  const oursRate = rate(best(ours))
-  return {
-    measurements: [
-      figure('throughput.noop', oursRate, 'jobs/s'),
-      compared('throughput.noop.vs_pgboss', oursRate, 'jobs/s', 'pg-boss work()', rate(pgboss)),
-      compared('throughput.noop.vs_graphile', oursRate, 'jobs/s', 'graphile-worker', rate(best(graphile))),
-    ],
-    notes: [
-      describe('throughput, template (QueueRunner, workerCount 10, shipped timing), per round', ours, o.jobs),
-      describe('throughput, graphile-worker 0.18 (concurrency 10, default options), per round', graphile, o.jobs),
-      describe(
-        'throughput, pg-boss work() (localConcurrency 10, batchSize 1, notify on, polling every 0.5 s)',
-        [pgboss],
-        o.jobs,
-      ),
-      `throughput: ${o.jobs.toLocaleString('en-US')} jobs per run, enqueued in batches of ${o.batch} (one transaction each), after ${o.warmup} untimed warm-up jobs; ` +
-        `VACUUM and CHECKPOINT before each timed run; the best of ${o.rounds} alternating rounds counts`,
-    ],
+
+  const rateAt = (key: SystemKey, jobs: number) => {
+    const r = runs.get(`${key}.${jobs}`)
+    return r?.length ? rate(best(r)) : null
   }
+  const primary = points.includes(o.jobs) ? o.jobs : points[points.length - 1]!
+  const oursRate = rateAt('template', primary)!
+  const measurements: Measurement[] = [
+    figure('throughput.noop', oursRate, 'jobs/s'),
+    compared('throughput.noop.vs_pgboss', oursRate, 'jobs/s', 'pg-boss work()', rateAt('pgboss', primary)!),
+    compared('throughput.noop.vs_graphile', oursRate, 'jobs/s', 'graphile-worker', rateAt('graphile', primary)!),
+  ]
+  for (const [key, name] of [
+    ['bullmq_redis', 'throughput.noop.vs_bullmq_redis'],
+    ['bullmq_pg', 'throughput.noop.vs_bullmq_pg'],
+  ] as const) {
+    const theirs = rateAt(key, primary)
+    if (theirs !== null) measurements.push(compared(name, oursRate, 'jobs/s', LABELS[key], theirs))
+  }
+  if (points.length > 1) {
+    const first = points[0]!
+    const last = points[points.length - 1]!
+    measurements.push(
+      compared(
+        'throughput.noop.flat',
+        rateAt('template', last)!,
+        'jobs/s',
+        `template at ${first.toLocaleString('en-US')} jobs`,
+        rateAt('template', first)!,
+      ),
+    )
+  }
+  for (const jobs of points) {
+    for (const key of Object.keys(LABELS) as SystemKey[]) {
+      const r = rateAt(key, jobs)
+      if (r !== null) measurements.push(figure(`curve.throughput.${key}.${jobs}`, r, 'jobs/s'))
+    }
+    const samples = underLoad.get(jobs)
+    if (samples?.length) {
+      measurements.push(figure(`curve.dispatch_under_load.p50.${jobs}`, percentile(samples, 0.5), 'ms'))
+      measurements.push(figure(`curve.dispatch_under_load.p99.${jobs}`, percentile(samples, 0.99), 'ms'))
+    }
+  }
+
+  const notes: string[] = []
+  for (const jobs of points) {
+    const at = `${jobs.toLocaleString('en-US')} jobs`
+    notes.push(
+      describe(
+        `throughput at ${at}, template (QueueRunner, workerCount 10, shipped timing), per round`,
+        runsOf('template', jobs),
+        jobs,
+      ),
+    )
+    notes.push(
+      describe(
+        `throughput at ${at}, graphile-worker 0.18 (concurrency 10, default options), per round`,
+        runsOf('graphile', jobs),
+        jobs,
+      ),
+    )
+    for (const backend of o.bullmq ?? []) {
+      const key: SystemKey = backend.kind === 'redis' ? 'bullmq_redis' : 'bullmq_pg'
+      notes.push(
+        describe(
+          `throughput at ${at}, ${bullLabel(backend)} 6.7 (Worker concurrency 10, default options), per round`,
+          runsOf(key, jobs),
+          jobs,
+        ),
+      )
+    }
+    notes.push(
+      describe(
+        `throughput at ${at}, pg-boss work() (localConcurrency 10, batchSize 1, notify on, polling every 0.5 s)`,
+        runsOf('pgboss', jobs),
+        jobs,
+      ),
+    )
+    const samples = underLoad.get(jobs)
+    if (samples?.length)
+      notes.push(
+        `dispatch under load at ${at}: a probe queue's job enqueued while the template drains the backlog, p50 ${percentile(samples, 0.5).toFixed(2)} ms, p99 ${percentile(samples, 0.99).toFixed(2)} ms, n = ${samples.length}`,
+      )
+  }
+  notes.push(
+    `throughput: enqueued in batches of ${o.batch} (one transaction each), after ${o.warmup} untimed warm-up jobs per system; ` +
+      `VACUUM and CHECKPOINT before each timed run; the best of ${o.rounds} rotating rounds counts (one round above ${o.jobs.toLocaleString('en-US')} jobs); ` +
+      `a run that hits its deadline reports its rate so far`,
+  )
+  return { measurements, notes }
 }
