@@ -82,9 +82,9 @@ describe('CopyCsv', () => {
           expect(records).toBe(rows.length)
         },
       ),
-      { numRuns: 500 },
+      { numRuns: 300 },
     )
-  })
+  }, 60_000)
 
   it('calls onRecords every recordsPerCall records, with the count so far', async () => {
     const rows = Array.from({ length: 10 }, (_, i) => [`r${i}`])

@@ -9,12 +9,18 @@
 --    never altered.
 -- 2. An empty string becomes NULL: COPY writes '' as "" (quoted, to tell it from NULL), the
 --    JavaScript writer as an empty field. A CSV reader cannot tell them apart either way.
--- A SQL function with one expression is inlined by the planner: no call per row.
+-- A SQL function with one expression is inlined by the planner: no call per row. The tests are
+-- ordered for speed (this runs on every text cell of an export: a million-row export has
+-- millions): one integer comparison settles most cells (a letter, or a digit); only a cell that
+-- starts with a space, or with one of the characters above, or is empty, goes further.
+-- ascii() is the first character's code point: 0 for '', NULL for NULL (which stays NULL).
 CREATE FUNCTION app.csv_text(value text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT CASE
+    WHEN ascii(value) > 64 THEN value
+    WHEN ascii(value) NOT IN (0, 9, 13, 32, 43, 45, 61, 64) THEN value
     WHEN value = '' THEN NULL
-    WHEN left(ltrim(value, ' '), 1) IN ('=', '+', '-', '@', E'\t', E'\r') THEN '''' || value
+    WHEN ascii(ltrim(value, ' ')) IN (9, 13, 43, 45, 61, 64) THEN '''' || value
     ELSE value
   END
 $$;
