@@ -86,43 +86,63 @@ describe('CopyCsv', () => {
     )
   }, 60_000)
 
-  it('calls onRecords every recordsPerCall records, with the count so far', async () => {
+  it('calls onChunk once per chunk with the records so far and how many that chunk completed', async () => {
     const rows = Array.from({ length: 10 }, (_, i) => [`r${i}`])
-    const seen: number[] = []
-    await convert(copyBytes(['x'], rows), [7, 20], { recordsPerCall: 3, onRecords: (n) => seen.push(n) })
-    expect(seen).toEqual([3, 6, 9])
+    const seen: [number, number][] = []
+    // Chunks end inside the header, after r0 and inside r5 ("x\nr0\nr1\n...": r0 ends at byte 5).
+    await convert(copyBytes(['x'], rows), [1, 5, 17], {
+      onChunk: (records, added) => void seen.push([records, added]),
+    })
+    expect(seen).toEqual([
+      [0, 0],
+      [1, 1],
+      [5, 4],
+      [10, 5],
+    ])
   })
 
-  it('stops with the error onRecords throws, writing nothing after it', async () => {
+  it('stops with the error onChunk throws, passing nothing of that chunk on', async () => {
     const rows = Array.from({ length: 10 }, (_, i) => [`r${i}`])
     const stop = new Error('cancelled')
-    const run = convert(copyBytes(['x'], rows), [], {
-      recordsPerCall: 1,
-      onRecords: (n) => {
-        if (n === 4) throw stop
+    const passed: Buffer[] = []
+    const csv = new CopyCsv({
+      onChunk: (records) => {
+        if (records > 3) throw stop
+        return undefined
       },
     })
+    csv.on('data', (b: Buffer) => passed.push(b))
+    const bytes = copyBytes(['x'], rows)
+    const run = pipeline(Readable.from([bytes.subarray(0, 8), bytes.subarray(8)], { objectMode: false }), csv)
     await expect(run).rejects.toBe(stop)
+    expect(Buffer.concat(passed).toString()).toBe('\ufeffx\r\nr0\r\nr1\r\n')
   })
 
-  it('holds the next chunk back until afterChunk settles', async () => {
+  it('holds a chunk back until the promise onChunk returned settles', async () => {
     const order: string[] = []
     let release!: () => void
     const held = new Promise<void>((r) => (release = r))
     const csv = new CopyCsv({
-      afterChunk: (n) => {
-        order.push(`after ${n}`)
+      onChunk: (n) => {
+        order.push(`chunk ${n}`)
         return n === 1 ? held.then(() => void order.push('released')) : undefined
       },
     })
-    csv.resume()
+    csv.on('data', (b: Buffer) => order.push(`passed ${JSON.stringify(b.toString().replace('\ufeff', ''))}`))
     csv.write(Buffer.from('x\nfirst\n'))
-    csv.write(Buffer.from('second\n'), () => order.push('second taken'))
+    csv.write(Buffer.from('second\n'))
     await new Promise((r) => setImmediate(r))
-    expect(order).toEqual(['after 1'])
+    expect(order).toEqual(['chunk 1'])
     release()
     await new Promise<void>((r) => csv.end(r))
-    expect(order).toEqual(['after 1', 'released', 'after 2', 'second taken'])
+    expect(order).toEqual([
+      'chunk 1',
+      'released',
+      'passed ""',
+      'passed "x\\r\\nfirst\\r\\n"',
+      'chunk 2',
+      'passed "second\\r\\n"',
+    ])
   })
 
   it('fails when the input ends inside a quoted field', async () => {

@@ -14,20 +14,14 @@ const QUOTE = 0x22
 const BOM = Buffer.from([0xef, 0xbb, 0xbf])
 
 export interface CopyCsvOptions {
-  /** Call `onRecords` each time this many more records have passed. Default 2,000. */
-  recordsPerCall?: number
   /**
-   * Called with the number of data records so far (the header row is not counted) each time
-   * `recordsPerCall` more have passed. May throw to stop the export (for example
-   * `checkCancelled()`): the error is the stream's error.
+   * Called once per chunk of bytes, before the chunk is passed on, with the data records so far
+   * (the header row is not counted) and how many of them this chunk completed. Throwing stops
+   * the stream with that error and passes nothing more on (for example `checkCancelled()`). A
+   * returned promise holds the chunk, and with it (through backpressure) the database's COPY,
+   * until it settles: used to cap a rate. A rejection is the stream's error.
    */
-  onRecords?: (records: number) => void
-  /**
-   * Called after each chunk with the records so far. A returned promise holds the next chunk back
-   * until it settles, and with it (through backpressure) the database's COPY: used to cap a rate.
-   * A rejection is the stream's error.
-   */
-  afterChunk?: (records: number) => Promise<void> | undefined
+  onChunk?: (records: number, added: number) => Promise<void> | undefined
 }
 
 /**
@@ -43,28 +37,32 @@ export class CopyCsv extends Transform {
   private inQuotes = false
   private headerPending = true
   private started = false
-  private readonly recordsPerCall: number
   private readonly ends: number[] = []
 
   constructor(private readonly options: CopyCsvOptions = {}) {
     super()
-    this.recordsPerCall = options.recordsPerCall ?? 2_000
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    let out: Buffer
     let wait: Promise<void> | undefined
     try {
+      const before = this.records
+      out = this.withCrlf(chunk)
+      wait = this.options.onChunk?.(this.records, this.records - before)
+    } catch (err) {
+      return callback(err as Error)
+    }
+    const pass = () => {
       if (!this.started) {
         this.started = true
         this.push(BOM)
       }
-      this.push(this.withCrlf(chunk))
-      wait = this.options.afterChunk?.(this.records)
-    } catch (err) {
-      return callback(err as Error)
+      this.push(out)
+      callback()
     }
-    if (wait) wait.then(() => callback(), callback)
-    else callback()
+    if (wait) wait.then(pass, callback)
+    else pass()
   }
 
   override _flush(callback: TransformCallback): void {
@@ -88,13 +86,14 @@ export class CopyCsv extends Transform {
         quote = chunk.indexOf(QUOTE, quote + 1)
       }
       if (lf === -1) break
-      if (!inQuotes) {
-        ends.push(lf)
-        this.countRecord()
-      }
+      if (!inQuotes) ends.push(lf)
       from = lf + 1
     }
     this.inQuotes = inQuotes
+    // The first record end is the header's.
+    const header = this.headerPending && ends.length > 0 ? 1 : 0
+    if (header) this.headerPending = false
+    this.records += ends.length - header
     if (ends.length === 0) return chunk
     const out = Buffer.allocUnsafe(chunk.length + ends.length)
     let read = 0
@@ -107,15 +106,6 @@ export class CopyCsv extends Transform {
     }
     chunk.copy(out, written, read)
     return out
-  }
-
-  private countRecord(): void {
-    if (this.headerPending) {
-      this.headerPending = false
-      return
-    }
-    this.records++
-    if (this.records % this.recordsPerCall === 0) this.options.onRecords?.(this.records)
   }
 }
 

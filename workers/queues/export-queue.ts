@@ -23,7 +23,7 @@ export class ExportQueue extends QueueService<ExportItem, ExportResult> {
   readonly itemSchema = ExportItem
   readonly options: QueueOptions = { retryLimit: 2, retryDelay: 5, retryBackoff: true, expireInSeconds: 15 * 60 }
 
-  /** Rows between two progress reports. Default 2,000. Cancellation is also checked after every chunk of bytes. */
+  /** Rows between two progress reports. Default 2,000. Cancellation is checked on every chunk of bytes (about 64 kB). */
   protected readonly progressEveryRows: number = 2_000
 
   /** Row-rate cap from EXPORT_ROWS_PER_SECOND (none by default). */
@@ -47,24 +47,23 @@ export class ExportQueue extends QueueService<ExportItem, ExportResult> {
     // Formatted only when the report is written or sent, not on every call.
     const writing = ({ current }: { current: number }) =>
       `Writing ${numberFormat.format(current)} of ${totalText} rows...`
-    // PostgreSQL writes the CSV (lib/server/csv-copy.ts); Node adds the BOM and CRLFs and counts
-    // records as the bytes pass, reporting and checking for cancellation as it goes.
-    // The stream calls these from socket events, outside handleItem's async context, where the job
-    // helpers (reportProgress, checkCancelled) could not find their job: bind them to it here.
-    const csv = new CopyCsv({
-      recordsPerCall: this.progressEveryRows,
-      onRecords: AsyncResource.bind((current: number) => {
+    const every = this.progressEveryRows
+    // The stream calls this from socket events, outside handleItem's async context, where the job
+    // helpers (reportProgress, checkCancelled) could not find their job: bind it to that context
+    // here, once (one context switch per chunk, however often it reports).
+    const onChunk = AsyncResource.bind((records: number, added: number): Promise<void> | undefined => {
+      // A report at every multiple of progressEveryRows this chunk passed (every row when it is 1).
+      for (let current = records - added + every - ((records - added) % every); current <= records; current += every)
         this.reportProgress({ current, total, message: writing })
-        this.checkCancelled()
-      }),
-      // The cap holds the next chunk back; backpressure pauses the connection, and COPY waits.
-      afterChunk: AsyncResource.bind((current: number) => {
-        this.checkCancelled()
-        if (!rowsPerSecond) return undefined
-        const ahead = (current / rowsPerSecond) * 1000 - (Date.now() - startedAt)
-        return ahead > 0 ? sleep(ahead, undefined, { signal }).catch(() => this.checkCancelled()) : undefined
-      }),
+      this.checkCancelled()
+      if (!rowsPerSecond) return undefined
+      // The cap holds this chunk back; backpressure pauses the connection, and COPY waits.
+      const ahead = (records / rowsPerSecond) * 1000 - (Date.now() - startedAt)
+      return ahead > 0 ? sleep(ahead, undefined, { signal }).catch(() => this.checkCancelled()) : undefined
     })
+    // PostgreSQL writes the CSV (lib/server/csv-copy.ts); Node adds the BOM and CRLFs and counts
+    // records as the bytes pass.
+    const csv = new CopyCsv({ onChunk })
     try {
       await pipeline(client.query(copyTo(citiesCsvCopy(item))), csv, writer, { signal })
     } catch (err) {
