@@ -205,6 +205,8 @@ export async function exportScenario(o: ExportOptions): Promise<ScenarioResult> 
         compared('export.rows_per_s', ours.rowsPerS, 'rows/s', 'COPY TO STDOUT', copy.rowsPerS),
         compared('export.rows_per_s.large', oursLarge.rowsPerS, 'rows/s', 'COPY TO STDOUT', copyLarge.rowsPerS),
         figure('export.peak_rss_mb', after.peakMb, 'MB'),
+        // The memory target: the export may add at most 30 MB to the worker's idle RSS.
+        figure('export.peak_rss_over_idle_mb', after.peakMb - worker.idleRssMb, 'MB'),
         compared(
           'progress.overhead.export',
           Math.min(...perRow) * 1000,

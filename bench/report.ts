@@ -45,7 +45,8 @@ const TARGETS: Record<string, Target> = {
   'latency.cancel.p99': { on: 'value', op: '<=', limit: 250 },
   'export.rows_per_s': { on: 'ratio', op: '>=', limit: 0.5 },
   'export.rows_per_s.large': { on: 'ratio', op: '>=', limit: 0.5 },
-  'export.peak_rss_mb': { on: 'value', op: '<=', limit: 200 },
+  'export.peak_rss_mb': { on: 'value', op: '<=', limit: 150 },
+  'export.peak_rss_over_idle_mb': { on: 'value', op: '<=', limit: 30 },
   'progress.overhead': { on: 'ratio', op: '<=', limit: 1.1 },
   'progress.overhead.export': { on: 'ratio', op: '<=', limit: 1.1 },
 }

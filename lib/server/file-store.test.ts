@@ -101,7 +101,9 @@ describe('file store', () => {
     store.holdInserts()
     const source = Readable.from(
       (async function* () {
-        yield* chunks(2 * PART_BYTES)
+        // More than the writer takes while a part is being stored (one stored, one filling), so the
+        // abort finds this source held back at a yield, as a real export's COPY stream would be.
+        yield* chunks(3 * PART_BYTES)
         // Never ends by itself: only the abort stops this export.
         await new Promise(() => undefined)
       })(),

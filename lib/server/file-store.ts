@@ -12,7 +12,8 @@ export const PART_BYTES = 1024 * 1024
 
 /**
  * A Writable that stores everything written to it as the file of job `jobId`, replacing any
- * earlier file of that job (a retried attempt starts over). `bytes` counts what was stored.
+ * earlier file of that job (a retried attempt starts over). `bytes` counts what was stored. At
+ * most two parts are held in memory: one being stored, one filling.
  * `idle()` resolves once no part is being stored: an aborted pipeline returns while the last
  * INSERT may still run, so wait for it before deleting a partial file, or that part outlives the delete.
  */
@@ -20,18 +21,25 @@ export function createFileWriter(db: Queryable, jobId: string): Writable & { byt
   let buffered: Buffer[] = []
   let bufferedBytes = 0
   let part = 0
-  let started = false
-  let inflight: Promise<void> = Promise.resolve()
-  const flush = async () => {
-    if (!started) {
-      await deleteFile(db, jobId)
-      started = true
+  // The chain of stores, in part order; the first one deletes any earlier file of the job.
+  let inflight: Promise<void> = deleteFile(db, jobId)
+  inflight.catch(() => undefined)
+  /** Queues the buffered bytes as the next part; resolves when the part stored before it is. */
+  const storeBuffered = (): Promise<void> => {
+    const previous = inflight
+    if (bufferedBytes > 0) {
+      const data = Buffer.concat(buffered, bufferedBytes)
+      const index = part++
+      buffered = []
+      bufferedBytes = 0
+      inflight = previous.then(async () => {
+        await db.query('INSERT INTO app.job_file_parts (job_id, part, data) VALUES ($1, $2, $3)', [jobId, index, data])
+      })
+      // Handled here so a failure between two writes is not an unhandled rejection; the next
+      // write, final() or idle() still sees it.
+      inflight.catch(() => undefined)
     }
-    if (bufferedBytes === 0) return
-    const data = Buffer.concat(buffered, bufferedBytes)
-    buffered = []
-    bufferedBytes = 0
-    await db.query('INSERT INTO app.job_file_parts (job_id, part, data) VALUES ($1, $2, $3)', [jobId, part++, data])
+    return previous
   }
   const writer = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -39,11 +47,12 @@ export function createFileWriter(db: Queryable, jobId: string): Writable & { byt
       bufferedBytes += chunk.length
       writer.bytes += chunk.length
       if (bufferedBytes < PART_BYTES) return callback()
-      inflight = flush()
-      inflight.then(() => callback(), callback)
+      // One part is stored while the next one fills (the source keeps streaming), and no more:
+      // the write is acknowledged once the part before this one is stored.
+      storeBuffered().then(() => callback(), callback)
     },
     final(callback) {
-      inflight = flush()
+      storeBuffered()
       inflight.then(() => callback(), callback)
     },
   }) as Writable & { bytes: number; idle(): Promise<void> }

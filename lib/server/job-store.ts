@@ -112,6 +112,8 @@ export async function requestCancel(
 
 /**
  * Marks fetched jobs as running their `attempt` (1-based) of `maxAttempts`, in one statement.
+ * (`j.id = ANY(...)` repeats the join on purpose: it gives every plan an index condition, so
+ * statistics from a time the table was nearly empty cannot turn a batch into a scan of every job.)
  * Returns the snapshot and owner of each job it marked; a job left out must not run (cancelled
  * while queued, settled, or unknown).
  */
@@ -124,7 +126,7 @@ export async function markActiveMany(
     `UPDATE app.jobs j SET state = 'active', attempt = v.attempt, max_attempts = GREATEST($3::int, v.attempt),
             started_at = now(), error = NULL, retry_at = NULL
        FROM unnest($1::uuid[], $2::int[]) AS v(id, attempt)
-      WHERE j.id = v.id AND j.state IN ('queued', 'active') AND j.cancel_requested_at IS NULL
+      WHERE j.id = v.id AND j.id = ANY($1::uuid[]) AND j.state IN ('queued', 'active') AND j.cancel_requested_at IS NULL
       RETURNING ${SNAPSHOT}, j.owner_id`,
     [jobs.map((j) => j.id), jobs.map((j) => j.attempt), maxAttempts],
   )
@@ -138,7 +140,8 @@ export async function markActiveMany(
 
 /**
  * Settles running attempts as completed with their results and final progress, in one statement,
- * fenced like `settleJob`. Returns the ids it settled.
+ * fenced like `settleJob`, probing app.jobs by id whatever the statistics (see `markActiveMany`).
+ * Returns the ids it settled.
  */
 export async function completeMany(
   db: Queryable,
@@ -147,9 +150,9 @@ export async function completeMany(
   const { rows } = await db.query<{ id: string }>(
     `UPDATE app.jobs j SET state = 'completed', result = v.result, progress = COALESCE(v.progress, j.progress), settled_at = now()
        FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, attempt int, result jsonb, progress jsonb)
-      WHERE j.id = v.id AND j.attempt = v.attempt AND j.state = 'active'
+      WHERE j.id = v.id AND j.id = ANY($2::uuid[]) AND j.attempt = v.attempt AND j.state = 'active'
       RETURNING j.id`,
-    [JSON.stringify(jobs)],
+    [JSON.stringify(jobs), jobs.map((j) => j.id)],
   )
   return new Set(rows.map((r) => r.id))
 }

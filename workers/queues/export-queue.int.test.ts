@@ -1,6 +1,6 @@
 import { parse } from 'csv-parse/sync'
 import pg from 'pg'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { JOB_CHANGED_CHANNEL } from '@/lib/jobs/events'
 import { EXPORTS_QUEUE, ExportResult } from '@/lib/jobs/exports'
 import { JobSnapshot } from '@/lib/jobs/job'
@@ -22,6 +22,9 @@ let pool: pg.Pool
 const owner = '22222222-2222-4222-8222-222222222222'
 
 beforeAll(async () => {
+  // COPY writes all cities in well under a second; at this cap (read when the worker starts) an
+  // all-cities export runs for about 1.4 s, so the cancel test below can catch one running.
+  vi.stubEnv('EXPORT_ROWS_PER_SECOND', '100000')
   db = await createTestDatabase()
   pool = createPool(db.url, { max: 3 })
   // Write progress to app.jobs often, so the cancel test can see a running export's progress
@@ -30,6 +33,7 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
+  vi.unstubAllEnvs()
   await worker?.stop(1000)
   await stopProducer(pool)
   await pool?.end()
