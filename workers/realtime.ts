@@ -46,7 +46,12 @@ export interface RealtimeOptions {
   log: Logger
   /** Port to serve browsers on; `null` runs a headless server that only broadcasts. */
   port: number | null
-  /** Allowed browser origins (CORS). */
+  /**
+   * Origins whose pages may open sockets (`APP_ORIGIN`), e.g. `https://app.example.com`. Checked
+   * on every handshake, websocket and polling alike (socket.io `allowRequest`), and sent as CORS
+   * headers for polling. A handshake without an `Origin` header is not from a browser page and
+   * needs only a valid token.
+   */
   origins: string[]
 }
 
@@ -62,8 +67,16 @@ export interface Realtime {
 }
 
 export async function startRealtime(o: RealtimeOptions): Promise<Realtime> {
+  const allowedOrigins = new Set(o.origins.map((origin) => new URL(origin).origin))
   const io = new Server({
-    cors: { origin: o.origins },
+    cors: { origin: [...allowedOrigins] },
+    // CORS only guards polling requests: a page on any site may open a websocket to us, with the
+    // viewer's token if it can get one. Browsers send Origin on every cross-origin handshake
+    // (this server never shares the page's port), so checking it here covers every transport.
+    allowRequest: (req, callback) => {
+      const origin = req.headers.origin
+      callback(null, origin === undefined || allowedOrigins.has(origin))
+    },
     maxHttpBufferSize: MAX_CLIENT_MESSAGE_BYTES,
     serveClient: false,
   })
