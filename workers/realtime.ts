@@ -23,7 +23,9 @@ import { findJob, findJobForOwner } from '@/lib/server/job-store'
 import { verifyOperatorRealtimeToken, verifyRealtimeToken } from '@/lib/server/tokens'
 import type { Logger } from './logger'
 
-/** The JSON the `app.jobs` trigger sends on `nbj_job_changed` (snapshot null when over 8000 bytes). */
+/** Largest NOTIFY payload PostgreSQL accepts, in bytes (its limit is "shorter than 8000 bytes"). */
+export const NOTIFY_PAYLOAD_MAX_BYTES = 7999
+
 /** Room of operators' sockets: they receive every job's events. */
 const OPERATORS_ROOM = 'operators'
 
@@ -83,6 +85,11 @@ export async function startRealtime(o: RealtimeOptions): Promise<Realtime> {
   io.adapter(
     createAdapter(o.pool, {
       tableName: 'app.socket_io_attachments',
+      // PostgreSQL takes NOTIFY payloads *shorter* than 8000 bytes; the adapter (0.5.0, the latest)
+      // sends a packet inline up to and including `payloadThreshold` (default 8000), so a packet of
+      // exactly 8000 bytes failed and reached no other process (it still reached local sockets).
+      // Larger packets go through the attachments table. test/realtime-processes.int.test.ts.
+      payloadThreshold: NOTIFY_PAYLOAD_MAX_BYTES,
       errorHandler: (err) => o.log.warn(`adapter: ${err.message}`),
     }),
   )
