@@ -110,7 +110,15 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
         else if (snapshot.cancelRequested === true && snapshot.state === 'active') cancelIfRunning(notification.id)
         realtime.onJobChanged(notification).catch((err) => log.warn(`realtime emit failed: ${(err as Error).message}`))
       },
-      () => void pollCancels().catch(() => undefined),
+      // (Re)connected: NOTIFYs sent while the listener was down are lost. Open tabs get every job
+      // changed meanwhile as it is now, and running jobs whose cancel was asked are aborted.
+      () => {
+        void pollCancels().catch(() => undefined)
+        realtime
+          .catchUp()
+          .then((n) => n && log.info(`realtime caught up on ${n} job change(s) after the listener (re)connected`))
+          .catch((err) => log.warn(`realtime catch-up failed: ${(err as Error).message}`))
+      },
     ),
   ]
 
