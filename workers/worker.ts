@@ -7,7 +7,7 @@ import { PgBoss } from 'pg-boss'
 import type pg from 'pg'
 import { JOB_CHANGED_CHANNEL } from '@/lib/jobs/events'
 import { createPool } from '@/lib/server/db'
-import { cancelRequestedAmong, reconcileLostJobs } from '@/lib/server/job-store'
+import { cancelRequestedAmong, reconcileLostJobs, reconcileOrphanedJobs } from '@/lib/server/job-store'
 import type { Logger } from './logger'
 import { startMaintenance } from './maintenance'
 import { PGBOSS_SCHEMA, migrateApp } from './migrate'
@@ -48,6 +48,14 @@ async function pgBossChannel(pool: pg.Pool): Promise<string> {
   return rows[0]!.channel
 }
 
+/**
+ * pg-boss `retentionSeconds` of every queue: how long a job may wait (created or retry) before
+ * pg-boss deletes it; its default is 14 days. Our record would then show "Waiting for a worker…"
+ * forever, so pg-boss never deletes a waiting job (the largest value its integer column holds,
+ * about 68 years); our own retention removes jobs once they settled (workers/maintenance.ts).
+ */
+export const PGBOSS_RETENTION_SECONDS = 2_147_483_647
+
 export async function startWorker(o: WorkerOptions): Promise<Worker> {
   const { log } = o
   await migrateApp(o.databaseUrl, log)
@@ -72,7 +80,12 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   const runners = new Map<string, QueueRunner>()
   for (const Queue of o.queues) {
     const queue = new Queue({ pool })
-    const options = { ...DEFAULT_QUEUE_OPTIONS, ...queue.options, notify: true }
+    const options = {
+      ...DEFAULT_QUEUE_OPTIONS,
+      ...queue.options,
+      notify: true,
+      retentionSeconds: PGBOSS_RETENTION_SECONDS,
+    }
     // createQueue keeps the first writer's options; updateQueue makes this deploy's options win.
     await boss.createQueue(queue.name, options)
     await boss.updateQueue(queue.name, options)
@@ -129,10 +142,13 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
 
   // A worker that died (kill -9, lost host) cannot update its jobs' records: pg-boss's monitor
   // retries or fails them, and this brings app.jobs in line so owners see "worker lost, retrying".
+  // Records whose pg-boss job is gone altogether are settled as failed (JOB_LOST).
   const reconcile = setInterval(() => {
     const localIds = [...runners.values()].flatMap((r) => r.activeJobIds)
     reconcileLostJobs(pool, PGBOSS_SCHEMA, localIds)
       .then((n) => n && log.warn(`${n} job(s) lost by a stopped worker were handed back to pg-boss's retry`))
+      .then(() => reconcileOrphanedJobs(pool, PGBOSS_SCHEMA, localIds))
+      .then((n) => n && log.warn(`${n} job(s) whose pg-boss job was deleted were settled as failed (JOB_LOST)`))
       .catch((err) => log.warn(`reconcile failed: ${(err as Error).message}`))
   }, o.reconcileMs ?? 5000)
 

@@ -66,7 +66,8 @@ export default async function OperatorJobsPage({
         <h2 id="stuck-heading">Stuck jobs</h2>
         <p className="hint">
           Active, but no heartbeat within their queue&apos;s heartbeat interval: their worker is probably gone and
-          pg-boss will retry them.
+          pg-boss will retry them. Also jobs failed as <code>JOB_LOST</code>: their pg-boss job was deleted before they
+          finished, so nothing could run them.
         </p>
         <JobTable jobs={stuck} showOwner actions={actions} />
       </section>
