@@ -25,7 +25,10 @@ const queueSets: Record<string, QueueClass[]> = {
 const queues = queueSets[process.env.WORKER_QUEUES ?? 'fault']
 if (!queues) throw new Error(`WORKER_QUEUES must be one of ${Object.keys(queueSets).join(', ')}`)
 
-const worker = await startWorker({
+// Installed before the worker starts: "worker running queues" is printed before startWorker
+// returns, and a SIGTERM in between would otherwise end the process by the default action.
+let stopping = false
+const started = startWorker({
   databaseUrl,
   queues,
   secret: FAULT_WORKER_SECRET,
@@ -37,17 +40,18 @@ const worker = await startWorker({
     ...(process.env.PROGRESS_EMIT_MS && { progressEmitMs: Number(process.env.PROGRESS_EMIT_MS) }),
   },
 })
-
-let stopping = false
 process.on('SIGTERM', () => {
   if (stopping) return
   stopping = true
   log.info(`SIGTERM: stopping (running jobs get ${graceMs} ms to finish)`)
-  worker.stop(graceMs).then(
-    () => process.exit(0),
-    (err) => {
-      log.error(`stop failed: ${(err as Error).stack}`)
-      process.exit(1)
-    },
-  )
+  started
+    .then((worker) => worker.stop(graceMs))
+    .then(
+      () => process.exit(0),
+      (err) => {
+        log.error(`stop failed: ${(err as Error).stack}`)
+        process.exit(1)
+      },
+    )
 })
+await started
