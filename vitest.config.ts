@@ -4,6 +4,9 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   resolve: { alias: { '@': fileURLToPath(new URL('.', import.meta.url)) } },
   test: {
+    // expect.poll waits for a state no event announces; its default (1 s) is a single stall of a
+    // busy 2-core machine, so it gets an honest margin. A poll that succeeds returns at once.
+    expect: { poll: { timeout: 15_000 } },
     projects: [
       {
         extends: true,

@@ -120,8 +120,8 @@ export function startDispatchSampler(o: LatencyOptions): { stop(): Promise<numbe
   }
 }
 
-/** How long the handler stays quiet before a timed report, in ms: longer than the 100 ms emit throttle. */
-const QUIET_MS = 160
+/** How long the handler stays quiet before a timed report, in ms: longer than the 200 ms emit throttle. */
+const QUIET_MS = 260
 /** Longest a timed report may take to reach every client before it is counted as lost, in ms. */
 const DELIVERY_TIMEOUT_MS = 2_000
 

@@ -72,7 +72,10 @@ describe('a worker killed with kill -9 in the middle of a job', () => {
       const killedAt = Date.now()
       expect((await stopProcess(first, 'SIGKILL')).signal).toBe('SIGKILL')
 
-      const limitMs = (HEARTBEAT_S + 15) * 1000
+      // Worst case: the last heartbeat just before the kill, lost HEARTBEAT_S later, found by
+      // pg-boss's next monitor pass (every 10 s), brought into the record by the next reconcile
+      // (every 5 s): 25 s. Plus 15 s for a busy machine, where timers and queries run late.
+      const limitMs = (HEARTBEAT_S + 10 + 5 + 15) * 1000
       const [lost, lostFinal] = await Promise.all([
         watch.next(retried.id, (s) => s.attempt >= 1 && !(s.state === 'active' && s.attempt === 1), limitMs + 10_000),
         watch.next(final.id, (s) => s.attempt >= 1 && s.state !== 'active', limitMs + 10_000),

@@ -9,6 +9,9 @@ import { z } from 'zod'
 import { defineQueue, type QueueContract } from '@/lib/jobs/queue'
 import { QueueService, type QueueClass } from '@/workers/queue-service'
 
+/** The signing secret of test/worker-entry.ts processes (realtime tokens for them are signed with it). */
+export const FAULT_WORKER_SECRET = 'fault-worker-secret-fault-worker-secret'
+
 export const FaultItem = z.strictObject({
   /** Milliseconds the handler works on attempts up to `slowAttempts`; later attempts finish at once. */
   workMs: z.number().int().nonnegative().default(0),

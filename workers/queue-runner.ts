@@ -38,11 +38,14 @@ export interface RunnerTiming {
   pollIntervalMs: number
   /** Most one job's progress is written to `app.jobs`. Default 1000. */
   progressWriteMs: number
-  /** Most one job's progress is published to sockets. Default 100. */
+  /**
+   * Most one job's progress is published to sockets. Default 200: at most 5 events a second per
+   * job, each costing two statements (a sequence bump and the adapter's NOTIFY).
+   */
   progressEmitMs: number
 }
 
-export const DEFAULT_RUNNER_TIMING: RunnerTiming = { pollIntervalMs: 2000, progressWriteMs: 1000, progressEmitMs: 100 }
+export const DEFAULT_RUNNER_TIMING: RunnerTiming = { pollIntervalMs: 2000, progressWriteMs: 1000, progressEmitMs: 200 }
 
 /** How long a handler gets to react to an abort during shutdown before it is left behind, in ms. */
 const ABORT_WAIT_MS = 2_000

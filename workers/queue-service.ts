@@ -12,7 +12,7 @@ export { DEFAULT_QUEUE_OPTIONS, type QueueOptions } from '@/lib/jobs/queue'
 /**
  * A progress report as a handler gives it: `current` of `total` units and a message, either text
  * or a function of the report. A function is called only when the report is about to be written
- * or sent (about ten times a second at most), so reporting on every row stays cheap even when
+ * or sent (about six times a second at most: five events and one write), so reporting on every row stays cheap even when
  * the message formats numbers.
  */
 export interface ProgressReport {
@@ -105,7 +105,7 @@ export abstract class QueueService<C extends AnyQueueContract> {
 
   /**
    * Reports progress: `current` of `total` units and a message. Cheap to call per row: database
-   * writes are coalesced (about one a second) and realtime events bounded (about ten a second);
+   * writes are coalesced (about one a second) and realtime events bounded (at most five a second);
    * the last report is always delivered.
    */
   protected reportProgress(progress: ProgressReport): void {

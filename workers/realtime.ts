@@ -23,7 +23,9 @@ import { findJob, findJobForOwner } from '@/lib/server/job-store'
 import { verifyOperatorRealtimeToken, verifyRealtimeToken } from '@/lib/server/tokens'
 import type { Logger } from './logger'
 
-/** The JSON the `app.jobs` trigger sends on `nbj_job_changed` (snapshot null when over 8000 bytes). */
+/** Largest NOTIFY payload PostgreSQL accepts, in bytes (its limit is "shorter than 8000 bytes"). */
+export const NOTIFY_PAYLOAD_MAX_BYTES = 7999
+
 /** Room of operators' sockets: they receive every job's events. */
 const OPERATORS_ROOM = 'operators'
 
@@ -46,7 +48,12 @@ export interface RealtimeOptions {
   log: Logger
   /** Port to serve browsers on; `null` runs a headless server that only broadcasts. */
   port: number | null
-  /** Allowed browser origins (CORS). */
+  /**
+   * Origins whose pages may open sockets (`APP_ORIGIN`), e.g. `https://app.example.com`. Checked
+   * on every handshake, websocket and polling alike (socket.io `allowRequest`), and sent as CORS
+   * headers for polling. A handshake without an `Origin` header is not from a browser page and
+   * needs only a valid token.
+   */
   origins: string[]
 }
 
@@ -58,18 +65,54 @@ export interface Realtime {
   publish(ownerId: string, snapshot: JobSnapshot): void
   /** Emits a row change (from NOTIFY) to this process's sockets. */
   onJobChanged(notification: JobChangedNotification): Promise<void>
+  /**
+   * Emits every job row changed since the last change this process saw (with `CATCH_UP_WINDOW_MS`
+   * of overlap), as it is now, to this process's sockets: for a LISTEN connection that was down,
+   * whose NOTIFYs are lost. Resolves with the number of rows read.
+   */
+  catchUp(): Promise<number>
   close(): Promise<void>
 }
 
+/**
+ * How far back, in ms, a catch-up reaches before the last change seen. A row's `seq` is taken
+ * when it is written but its NOTIFY is sent when its transaction commits, so a write may commit
+ * after a newer one was already seen; job writes commit within milliseconds, and the overlap only
+ * re-sends rows the clients already have (they keep the higher `seq`).
+ */
+export const CATCH_UP_WINDOW_MS = 5_000
+
 export async function startRealtime(o: RealtimeOptions): Promise<Realtime> {
+  // The highest seq seen on NOTIFY, and what it was one and two windows ago (the catch-up start).
+  const { rows: seqRows } = await o.pool.query<{ seq: string }>('SELECT last_value AS seq FROM app.job_seq')
+  let lastSeq = Number(seqRows[0]!.seq)
+  const seqHistory = [lastSeq, lastSeq]
+  const seqTimer = setInterval(() => {
+    seqHistory.shift()
+    seqHistory.push(lastSeq)
+  }, CATCH_UP_WINDOW_MS).unref()
+
+  const allowedOrigins = new Set(o.origins.map((origin) => new URL(origin).origin))
   const io = new Server({
-    cors: { origin: o.origins },
+    cors: { origin: [...allowedOrigins] },
+    // CORS only guards polling requests: a page on any site may open a websocket to us, with the
+    // viewer's token if it can get one. Browsers send Origin on every cross-origin handshake
+    // (this server never shares the page's port), so checking it here covers every transport.
+    allowRequest: (req, callback) => {
+      const origin = req.headers.origin
+      callback(null, origin === undefined || allowedOrigins.has(origin))
+    },
     maxHttpBufferSize: MAX_CLIENT_MESSAGE_BYTES,
     serveClient: false,
   })
   io.adapter(
     createAdapter(o.pool, {
       tableName: 'app.socket_io_attachments',
+      // PostgreSQL takes NOTIFY payloads *shorter* than 8000 bytes; the adapter (0.5.0, the latest)
+      // sends a packet inline up to and including `payloadThreshold` (default 8000), so a packet of
+      // exactly 8000 bytes failed and reached no other process (it still reached local sockets).
+      // Larger packets go through the attachments table. test/realtime-processes.int.test.ts.
+      payloadThreshold: NOTIFY_PAYLOAD_MAX_BYTES,
       errorHandler: (err) => o.log.warn(`adapter: ${err.message}`),
     }),
   )
@@ -146,24 +189,40 @@ export async function startRealtime(o: RealtimeOptions): Promise<Realtime> {
     port = typeof address === 'object' && address ? address.port : o.port
   }
 
-  return {
+  const realtime: Realtime = {
     io,
     port,
     publish(ownerId, snapshot) {
       io.to([ownerRoom(ownerId), jobRoom(snapshot.id), OPERATORS_ROOM]).emit(JOB_CHANGED_EVENT, snapshot)
     },
     async onJobChanged(n) {
+      lastSeq = Math.max(lastSeq, n.seq)
       const rooms = [ownerRoom(n.owner), jobRoom(n.id), OPERATORS_ROOM]
       if (!rooms.some((room) => io.of('/').adapter.rooms.has(room))) return
       // Over NOTIFY's size limit the trigger sends no snapshot: read it (findJob adds ownerId; parse drops it).
       const snapshot = JobSnapshot.parse(n.snapshot ?? (await findJob(o.pool, n.id)))
       io.local.to(rooms).emit(JOB_CHANGED_EVENT, snapshot)
     },
+    async catchUp() {
+      const since = seqHistory[0]!
+      const { rows } = await o.pool.query<{ id: string; owner: string; seq: string; snapshot: unknown }>(
+        `SELECT j.id, j.owner_id AS owner, j.seq, app.job_snapshot(j) AS snapshot
+           FROM app.jobs j WHERE j.seq > $1 ORDER BY j.seq`,
+        [since],
+      )
+      for (const row of rows) {
+        const snapshot = row.snapshot as Record<string, unknown>
+        await realtime.onJobChanged({ id: row.id, owner: row.owner, seq: Number(row.seq), snapshot })
+      }
+      return rows.length
+    },
     async close() {
+      clearInterval(seqTimer)
       io.disconnectSockets(true)
       // io.close() also closes the adapter and the HTTP server; a headless server has neither engine nor HTTP.
       if (http) await new Promise<void>((resolve) => io.close(() => resolve()))
       else await (io.of('/').adapter as unknown as { close(): Promise<void> | void }).close()
     },
   }
+  return realtime
 }

@@ -7,7 +7,7 @@ import { PgBoss } from 'pg-boss'
 import type pg from 'pg'
 import { JOB_CHANGED_CHANNEL } from '@/lib/jobs/events'
 import { createPool } from '@/lib/server/db'
-import { cancelRequestedAmong, reconcileLostJobs } from '@/lib/server/job-store'
+import { cancelRequestedAmong, reconcileLostJobs, reconcileOrphanedJobs } from '@/lib/server/job-store'
 import type { Logger } from './logger'
 import { startMaintenance } from './maintenance'
 import { PGBOSS_SCHEMA, migrateApp } from './migrate'
@@ -48,6 +48,14 @@ async function pgBossChannel(pool: pg.Pool): Promise<string> {
   return rows[0]!.channel
 }
 
+/**
+ * pg-boss `retentionSeconds` of every queue: how long a job may wait (created or retry) before
+ * pg-boss deletes it; its default is 14 days. Our record would then show "Waiting for a worker…"
+ * forever, so pg-boss never deletes a waiting job (the largest value its integer column holds,
+ * about 68 years); our own retention removes jobs once they settled (workers/maintenance.ts).
+ */
+export const PGBOSS_RETENTION_SECONDS = 2_147_483_647
+
 export async function startWorker(o: WorkerOptions): Promise<Worker> {
   const { log } = o
   await migrateApp(o.databaseUrl, log)
@@ -74,7 +82,12 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     const queue = new Queue({ pool })
     const { name } = queue.contract
     if (runners.has(name)) throw new Error(`two handlers for queue ${name}`)
-    const options = { ...DEFAULT_QUEUE_OPTIONS, ...queue.contract.options, notify: true }
+    const options = {
+      ...DEFAULT_QUEUE_OPTIONS,
+      ...queue.contract.options,
+      notify: true,
+      retentionSeconds: PGBOSS_RETENTION_SECONDS,
+    }
     // createQueue keeps the first writer's options; updateQueue makes this deploy's options win.
     await boss.createQueue(name, options)
     await boss.updateQueue(name, options)
@@ -112,7 +125,15 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
         else if (snapshot.cancelRequested === true && snapshot.state === 'active') cancelIfRunning(notification.id)
         realtime.onJobChanged(notification).catch((err) => log.warn(`realtime emit failed: ${(err as Error).message}`))
       },
-      () => void pollCancels().catch(() => undefined),
+      // (Re)connected: NOTIFYs sent while the listener was down are lost. Open tabs get every job
+      // changed meanwhile as it is now, and running jobs whose cancel was asked are aborted.
+      () => {
+        void pollCancels().catch(() => undefined)
+        realtime
+          .catchUp()
+          .then((n) => n && log.info(`realtime caught up on ${n} job change(s) after the listener (re)connected`))
+          .catch((err) => log.warn(`realtime catch-up failed: ${(err as Error).message}`))
+      },
     ),
   ]
 
@@ -123,10 +144,13 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
 
   // A worker that died (kill -9, lost host) cannot update its jobs' records: pg-boss's monitor
   // retries or fails them, and this brings app.jobs in line so owners see "worker lost, retrying".
+  // Records whose pg-boss job is gone altogether are settled as failed (JOB_LOST).
   const reconcile = setInterval(() => {
     const localIds = [...runners.values()].flatMap((r) => r.activeJobIds)
     reconcileLostJobs(pool, PGBOSS_SCHEMA, localIds)
       .then((n) => n && log.warn(`${n} job(s) lost by a stopped worker were handed back to pg-boss's retry`))
+      .then(() => reconcileOrphanedJobs(pool, PGBOSS_SCHEMA, localIds))
+      .then((n) => n && log.warn(`${n} job(s) whose pg-boss job was deleted were settled as failed (JOB_LOST)`))
       .catch((err) => log.warn(`reconcile failed: ${(err as Error).message}`))
   }, o.reconcileMs ?? 5000)
 

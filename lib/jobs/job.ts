@@ -32,7 +32,8 @@ export type JobProgress = z.infer<typeof JobProgress>
 /**
  * Why a job failed, safe to show to its owner. `code` is machine-readable:
  * `FAILED` (the handler called `failJob`), `EXCEPTION` (the handler threw), `INVALID_PAYLOAD`
- * (the stored payload no longer matches the queue's schema), `EXPIRED`, `WORKER_LOST`.
+ * (the stored payload no longer matches the queue's schema), `EXPIRED`, `WORKER_LOST`, `JOB_LOST`
+ * (its pg-boss job was deleted before it settled: nothing could run it).
  * `ref` is a short id that also appears in the worker log next to the full error.
  */
 export const JobError = z.object({

@@ -42,7 +42,8 @@ export function QueueOverview({ initial }: { initial: OperatorOverview }) {
         <h2 id="stuck-heading">Stuck jobs</h2>
         <p className="hint">
           Active, but no heartbeat within their queue&apos;s heartbeat interval: their worker is probably gone and
-          pg-boss will retry them.
+          pg-boss will retry them. Also jobs failed as <code>JOB_LOST</code>: their pg-boss job was deleted before they
+          finished, so nothing could run them.
         </p>
         <JobTable jobs={stuck} showOwner actions={actions} now={now} />
       </section>

@@ -1,0 +1,151 @@
+/**
+ * Nothing missed while the worker's listener reconnects: NOTIFYs sent while a LISTEN connection
+ * is down are lost for good, so changes committed in that gap (a cancel from the web tier, a job
+ * started by another worker) reach open tabs only because the worker catches up from the last
+ * `seq` it saw when its listener is back. The gap is made exact: new connections to the test's
+ * database are refused, the listener's backends are terminated, changes are committed on a
+ * connection that stays open, then connections are allowed again.
+ */
+import type pg from 'pg'
+import { io as connectSocket, type Socket } from 'socket.io-client'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { JOB_CHANGED_EVENT } from '@/lib/jobs/events'
+import { JobSnapshot } from '@/lib/jobs/job'
+import { newer } from '@/lib/client/job-cache'
+import { createPool } from '@/lib/server/db'
+import { enqueueJob, producerFor, stopProducer } from '@/lib/server/enqueue'
+import { findJob, requestCancel } from '@/lib/server/job-store'
+import { signRealtimeToken } from '@/lib/server/tokens'
+import { PGBOSS_SCHEMA } from '@/workers/migrate'
+import type { Worker } from '@/workers/worker'
+import { PgBoss } from 'pg-boss'
+import { createTestDatabase, startTestWorker, TEST_SECRET, type TestDatabase } from './kit'
+
+const owner = '88888888-8888-4888-8888-888888888888'
+
+let db: TestDatabase
+let pool: pg.Pool
+/** A connection to the server's `postgres` database: a database cannot refuse connections to itself. */
+let admin: pg.Pool
+let worker: Worker
+let socket: Socket
+let database: string
+const received: JobSnapshot[] = []
+const arrivals = new Set<() => void>()
+const logged: string[] = []
+
+beforeAll(async () => {
+  db = await createTestDatabase()
+  database = new URL(db.url).pathname.slice(1)
+  // Two connections, opened before the gap: they keep working while new connections are refused
+  // (an enqueue holds one for its transaction while pg-boss may read its queue on the other).
+  pool = createPool(db.url, { max: 2 })
+  const adminUrl = new URL(db.url)
+  adminUrl.pathname = '/postgres'
+  admin = createPool(adminUrl.toString(), { max: 1 })
+  const record = (line: string) => {
+    logged.push(line)
+    for (const arrived of arrivals) arrived()
+  }
+  worker = await startTestWorker(db, [], {
+    realtimePort: 0,
+    log: { info: record, warn: record, error: record },
+  })
+  // A queue no worker here runs, so its jobs stay queued unless someone cancels them.
+  const boss = new PgBoss({
+    connectionString: db.url,
+    schema: PGBOSS_SCHEMA,
+    supervise: false,
+    schedule: false,
+    max: 1,
+  })
+  await boss.start()
+  await boss.createQueue('gap')
+  await boss.stop({ graceful: false, close: true })
+  socket = connectSocket(`http://127.0.0.1:${worker.realtime.port}`, {
+    transports: ['websocket'],
+    forceNew: true,
+    auth: { token: await signRealtimeToken(TEST_SECRET, owner) },
+  })
+  socket.on(JOB_CHANGED_EVENT, (raw: unknown) => {
+    received.push(JobSnapshot.parse(raw))
+    for (const arrived of arrivals) arrived()
+  })
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve)
+    socket.once('connect_error', reject)
+  })
+})
+
+afterAll(async () => {
+  await admin?.query(`ALTER DATABASE "${database}" WITH ALLOW_CONNECTIONS true`).catch(() => undefined)
+  await admin?.end()
+  socket?.disconnect()
+  await worker?.stop(1000)
+  await stopProducer(pool)
+  await pool?.end()
+  await db?.drop()
+})
+
+function eventually<T>(find: () => T | undefined, what: string, timeoutMs: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      const found = find()
+      if (found === undefined) return
+      arrivals.delete(check)
+      clearTimeout(timer)
+      resolve(found)
+    }
+    const timer = setTimeout(() => {
+      arrivals.delete(check)
+      reject(new Error(`never saw ${what} within ${timeoutMs} ms`))
+    }, timeoutMs)
+    arrivals.add(check)
+    check()
+  })
+}
+
+/** The job as the tab shows it, by the client's rule. */
+function shown(jobId: string): JobSnapshot | undefined {
+  return received.filter((s) => s.id === jobId).reduce<JobSnapshot | undefined>((view, s) => newer(view, s), undefined)
+}
+
+describe("the worker's listener reconnects", () => {
+  it(
+    'a tab that stayed connected ends on the database state, including a cancel and a new job committed while the listener was down',
+    { timeout: 90_000 },
+    async () => {
+      const cancelled = await enqueueJob(pool, { queue: 'gap', ownerId: owner, payload: {} })
+      await eventually(() => shown(cancelled.id), 'the job queued', 10_000)
+      await producerFor(pool)
+      await Promise.all([pool.query('SELECT 1'), pool.query('SELECT 1')])
+
+      await admin.query(`ALTER DATABASE "${database}" WITH ALLOW_CONNECTIONS false`)
+      // The worker's LISTEN connections (pg-boss's listeners, both channels); waits until they are gone.
+      const { rows } = await pool.query<{ terminated: boolean }>(
+        `SELECT pg_terminate_backend(pid, 10000) AS terminated FROM pg_stat_activity
+          WHERE datname = current_database() AND application_name = 'nbj-worker-boss'
+            AND (query LIKE 'LISTEN %' OR query LIKE '%pg_listening_channels%')`,
+      )
+      expect(rows.length).toBe(2)
+      expect(rows.every((r) => r.terminated)).toBe(true)
+      await eventually(
+        () => logged.find((l) => /pg-boss: .*(administrator command|connection ended|terminated)/i.test(l)),
+        'the worker notice',
+        10_000,
+      )
+
+      // In the gap, from the web tier: the owner cancels one job and starts another.
+      expect((await requestCancel(pool, cancelled.id, owner)).kind).toBe('cancelled')
+      const created = await enqueueJob(pool, { queue: 'gap', ownerId: owner, payload: {} })
+
+      await admin.query(`ALTER DATABASE "${database}" WITH ALLOW_CONNECTIONS true`)
+      // pg-boss reconnects with backoff (1 s, doubling) once connections are allowed again.
+      await eventually(() => (shown(cancelled.id)?.state === 'cancelled' ? true : undefined), 'the cancel', 45_000)
+      await eventually(() => (shown(created.id)?.state === 'queued' ? true : undefined), 'the new job', 45_000)
+      for (const job of [cancelled, created])
+        expect(shown(job.id)).toEqual(JobSnapshot.parse(await findJob(pool, job.id)))
+      expect(logged.some((l) => /caught up on \d+ job change/.test(l))).toBe(true)
+    },
+  )
+})
