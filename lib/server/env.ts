@@ -71,6 +71,20 @@ export function webPoolMax(): number {
 }
 
 /**
+ * `TRUST_PROXY_HOPS`: how many reverse proxies in front of the web tier append the client's
+ * address to `x-forwarded-for` (Vercel, or nginx with `$proxy_add_x_forwarded_for`: 1). Default 0:
+ * the header is not trusted at all, because a client that reaches Next.js directly can write it
+ * itself. Read by `clientAddress` (lib/server/login-throttle.ts). Throws unless 0 to 10.
+ */
+export function trustedProxyHops(): number {
+  const raw = process.env.TRUST_PROXY_HOPS
+  if (raw === undefined || raw === '') return 0
+  const parsed = z.coerce.number().int().min(0).max(10).safeParse(raw)
+  if (!parsed.success) throw new Error('TRUST_PROXY_HOPS must be a whole number from 0 to 10.')
+  return parsed.data
+}
+
+/**
  * Mail settings, read by the worker's deferred actions. `SMTP_URL` (for example
  * `smtps://user:pass@smtp.example.com`) sends for real; unset records messages without sending.
  * `MAIL_FROM` is the sender, default `Background jobs <no-reply@example.com>`.
