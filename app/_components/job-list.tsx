@@ -15,7 +15,7 @@ const CANCELLED_BY = {
   system: 'Cancelled by the system.',
 } as const
 
-/** The current time, ticking every second while `enabled` (for "retrying in 8 s"). */
+/** The current time, read when the component mounts and then every second while `enabled`. */
 function useNow(enabled: boolean): number {
   const [now, setNow] = useState(() => Date.now())
   useEffect(() => {
@@ -24,6 +24,21 @@ function useNow(enabled: boolean): number {
     return () => clearInterval(timer)
   }, [enabled])
   return now
+}
+
+/**
+ * "Retrying in 8 s.", counting down. Its own component, mounted (keyed by `retryAt`) when a retry
+ * is scheduled, so its first render reads the clock then: the card it sits in may have mounted
+ * minutes earlier, while the attempt was still running. The server's and the browser's renders
+ * may fall either side of a second, so that one text may differ at hydration.
+ */
+function RetryCountdown({ retryAt }: { retryAt: number }) {
+  const now = useNow(true)
+  return (
+    <span suppressHydrationWarning>
+      {retryAt > now ? `Retrying in ${Math.ceil((retryAt - now) / 1000)} s.` : 'Retrying now.'}
+    </span>
+  )
 }
 
 export function JobList({ jobs }: { jobs: JobSnapshot[] }) {
@@ -47,7 +62,8 @@ export function JobItem({ job }: { job: JobSnapshot }) {
   const determinate = progress !== null && progress.total > 0
   const result = job.state === 'completed' ? ExportResult.safeParse(job.result) : null
   const retryAt = job.state === 'queued' && job.retryAt ? Date.parse(job.retryAt) : null
-  const now = useNow(retryAt !== null)
+  // Mount time: a download's expiry is decided by the server's render (see /jobs/:id), not by a tick.
+  const now = useNow(false)
   const percent = determinate
     ? Math.round((100 * progress.current) / progress.total)
     : job.state === 'completed'
@@ -116,8 +132,7 @@ export function JobItem({ job }: { job: JobSnapshot }) {
       {job.state === 'queued' && job.error && (
         <p className="job-error">
           Attempt {job.attempt} of {job.maxAttempts} failed: {job.error.message}{' '}
-          {retryAt !== null &&
-            (retryAt > now ? `Retrying in ${Math.ceil((retryAt - now) / 1000)} s.` : 'Retrying now.')}
+          {retryAt !== null && <RetryCountdown key={retryAt} retryAt={retryAt} />}
         </p>
       )}
       {job.state === 'cancelled' && job.cancelledBy && <p className="job-note">{CANCELLED_BY[job.cancelledBy]}</p>}

@@ -1,10 +1,11 @@
 import { DEFERRED_QUEUE } from '@/lib/jobs/deferred'
-import { webPool } from '@/lib/server/db'
+import { readForPage, webPool } from '@/lib/server/db'
 import { listJobHistory } from '@/lib/server/history'
 import { mailSettings } from '@/lib/server/env'
 import { getViewer } from '@/lib/server/viewer'
 import { JobTable } from '../jobs/_components/job-table'
 import { LiveRefresh } from '../jobs/_components/live-refresh'
+import { DatabaseNotice } from '../_components/database-notice'
 import { WelcomeForm } from './_components/welcome-form'
 
 interface SentEmail {
@@ -20,15 +21,22 @@ interface SentEmail {
 export default async function EmailsPage() {
   const viewer = await getViewer()
   const pool = webPool()
-  const [jobs, sent] = viewer
-    ? await Promise.all([
-        listJobHistory(pool, { ownerId: viewer.id, filter: { queue: DEFERRED_QUEUE }, limit: 10 }),
-        pool.query<SentEmail>(
-          'SELECT id, to_address, subject, text_body, transport, sent_at FROM app.sent_emails WHERE owner_id = $1 ORDER BY sent_at DESC LIMIT 20',
-          [viewer.id],
-        ),
-      ])
-    : [{ jobs: [] }, { rows: [] as SentEmail[] }]
+  const empty: [{ jobs: Awaited<ReturnType<typeof listJobHistory>>['jobs'] }, { rows: SentEmail[] }] = [
+    { jobs: [] },
+    { rows: [] },
+  ]
+  const read = await readForPage(async () =>
+    viewer
+      ? Promise.all([
+          listJobHistory(pool, { ownerId: viewer.id, filter: { queue: DEFERRED_QUEUE }, limit: 10 }),
+          pool.query<SentEmail>(
+            'SELECT id, to_address, subject, text_body, transport, sent_at FROM app.sent_emails WHERE owner_id = $1 ORDER BY sent_at DESC LIMIT 20',
+            [viewer.id],
+          ),
+        ])
+      : empty,
+  )
+  const [jobs, sent] = read.available ? read.value : empty
   const recording = !mailSettings().smtpUrl
   return (
     <main className="page">
@@ -40,6 +48,7 @@ export default async function EmailsPage() {
           ? ' No SMTP_URL is set, so messages are recorded here instead of sent.'
           : ' Messages go out through SMTP_URL.'}
       </p>
+      {!read.available && <DatabaseNotice />}
       <section className="card">
         <WelcomeForm />
       </section>

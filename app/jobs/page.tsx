@@ -1,9 +1,10 @@
 import Link from 'next/link'
 import { JobState } from '@/lib/jobs/job'
-import { webPool } from '@/lib/server/db'
+import { readForPage, webPool } from '@/lib/server/db'
 import { HistoryFilter, listJobHistory } from '@/lib/server/history'
 import { getViewer } from '@/lib/server/viewer'
 import { providersQueueNames } from '@/lib/jobs/queues'
+import { DatabaseNotice } from '@/app/_components/database-notice'
 import { JobTable } from './_components/job-table'
 import { LiveRefresh } from './_components/live-refresh'
 
@@ -17,10 +18,12 @@ export default async function JobsPage({
   const raw = Object.fromEntries(Object.entries(params).filter(([, v]) => typeof v === 'string' && v !== ''))
   const filter = HistoryFilter.safeParse(raw)
   const viewer = await getViewer()
-  const page =
+  const read = await readForPage(async () =>
     viewer && filter.success
-      ? await listJobHistory(webPool(), { ownerId: viewer.id, filter: filter.data })
-      : { jobs: [], nextCursor: null }
+      ? listJobHistory(webPool(), { ownerId: viewer.id, filter: filter.data })
+      : { jobs: [], nextCursor: null },
+  )
+  const page = read.available ? read.value : { jobs: [], nextCursor: null }
   const current = filter.success ? filter.data : {}
   const next = page.nextCursor
     ? `/jobs?${new URLSearchParams({ ...(current.queue ? { queue: current.queue } : {}), ...(current.state ? { state: current.state } : {}), cursor: page.nextCursor })}`
@@ -56,6 +59,7 @@ export default async function JobsPage({
           Filter
         </button>
       </form>
+      {!read.available && <DatabaseNotice />}
       {!filter.success && (
         <p role="alert" className="notice">
           Those filters are not valid; showing nothing.

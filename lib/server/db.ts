@@ -128,6 +128,21 @@ export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClie
   }
 }
 
+/**
+ * Runs a page's reads: `{ available: false }` when the database is unreachable, so the page shows
+ * its notice (app/_components/database-notice.tsx) instead of an error page. Rethrows anything else.
+ */
+export async function readForPage<T>(
+  read: () => Promise<T>,
+): Promise<{ available: true; value: T } | { available: false }> {
+  try {
+    return { available: true, value: await read() }
+  } catch (err) {
+    if (isDatabaseUnavailable(err)) return { available: false }
+    throw err
+  }
+}
+
 /** SQLSTATE classes and node errors that mean "the database is not reachable right now". */
 export function isDatabaseUnavailable(err: unknown): boolean {
   const e = err as { code?: string; message?: string } | null

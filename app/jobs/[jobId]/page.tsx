@@ -4,11 +4,13 @@ import { z } from 'zod'
 import { describeJob, elapsedMs, formatDuration } from '@/lib/jobs/describe'
 import { ExportResult } from '@/lib/jobs/exports'
 import { stateLabel } from '@/lib/jobs/job'
-import { webPool } from '@/lib/server/db'
+import { readForPage, webPool } from '@/lib/server/db'
+import { downloadExpired, downloadExpiresAt } from '@/lib/server/downloads'
 import { getTimeline, progressRate, type TimelineEvent } from '@/lib/server/history'
 import { findJob, findJobForOwner } from '@/lib/server/job-store'
 import { getOperator } from '@/lib/server/operator'
 import { getViewer } from '@/lib/server/viewer'
+import { DatabaseNotice } from '@/app/_components/database-notice'
 import { JobItem } from '@/app/_components/job-list'
 import { LiveRefresh } from '../_components/live-refresh'
 
@@ -50,11 +52,33 @@ export default async function JobPage({ params }: { params: Promise<{ jobId: str
   if (!z.uuid().safeParse(jobId).success) notFound()
   const [viewer, operator] = await Promise.all([getViewer(), getOperator()])
   const pool = webPool()
-  const job = operator ? await findJob(pool, jobId) : viewer ? await findJobForOwner(pool, jobId, viewer.id) : null
-  if (!job) notFound()
-  const timeline = await getTimeline(pool, jobId)
-  const rate = progressRate(job)
-  const result = job.state === 'completed' ? ExportResult.safeParse(job.result) : null
+  const read = await readForPage(async () => {
+    const job = operator ? await findJob(pool, jobId) : viewer ? await findJobForOwner(pool, jobId, viewer.id) : null
+    return job ? { job, timeline: await getTimeline(pool, jobId) } : null
+  })
+  if (!read.available) {
+    return (
+      <main className="page">
+        <p>
+          <Link href="/jobs">← Job history</Link>
+        </p>
+        <h1>Job</h1>
+        <DatabaseNotice />
+      </main>
+    )
+  }
+  if (!read.value) notFound()
+  const { timeline } = read.value
+  const rate = progressRate(read.value.job)
+  const parsed = read.value.job.state === 'completed' ? ExportResult.safeParse(read.value.job.result) : null
+  const result = parsed?.success ? parsed.data : null
+  // The download route's own rule (not the worker's `expiresAt`), so the page never links to a 410.
+  const expiresAt = result ? downloadExpiresAt(read.value.job) : null
+  const expired = result !== null && downloadExpired(read.value.job)
+  const job =
+    result && expiresAt !== null
+      ? { ...read.value.job, result: { ...result, expiresAt: new Date(expiresAt).toISOString() } }
+      : read.value.job
   return (
     <main className="page">
       <LiveRefresh jobId={jobId} operator={operator !== null} />
@@ -115,12 +139,18 @@ export default async function JobPage({ params }: { params: Promise<{ jobId: str
               </dd>
             </>
           )}
-          {result?.success && (
+          {result && (
             <>
               <dt>File</dt>
               <dd>
-                <a href={result.data.downloadUrl}>Download {result.data.fileName}</a> (
-                {numbers.format(result.data.rows)} rows, {numbers.format(result.data.bytes)} bytes)
+                {expired ? (
+                  <>
+                    {result.fileName}: expired, no longer available for download. Start the export again for a new file.
+                  </>
+                ) : (
+                  <a href={result.downloadUrl}>Download {result.fileName}</a>
+                )}{' '}
+                ({numbers.format(result.rows)} rows, {numbers.format(result.bytes)} bytes)
               </dd>
             </>
           )}
