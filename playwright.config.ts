@@ -9,6 +9,8 @@ import { existsSync } from 'node:fs'
 // E2E_WEB_PORT / E2E_REALTIME_PORT let two runs share a machine.
 const WEB_PORT = Number(process.env.E2E_WEB_PORT || 3100)
 const REALTIME_PORT = Number(process.env.E2E_REALTIME_PORT || 3101)
+// The web process e2e/web-process.spec.ts starts and stops itself.
+const SPARE_WEB_PORT = Number(process.env.E2E_SPARE_WEB_PORT || WEB_PORT + 2)
 
 // Playwright's own Chromium where installed; otherwise the system one (Debian: apt-get install chromium).
 const bundled = (() => {
@@ -28,7 +30,7 @@ const env = {
   SESSION_SECRET: process.env.SESSION_SECRET ?? 'e2e-only-secret-e2e-only-secret-e2e-only-secret',
   REALTIME_PORT: String(REALTIME_PORT),
   REALTIME_URL: `http://localhost:${REALTIME_PORT}`,
-  APP_ORIGIN: `http://localhost:${WEB_PORT}`,
+  APP_ORIGIN: `http://localhost:${WEB_PORT},http://localhost:${SPARE_WEB_PORT}`,
   // Slow exports down enough that a person (and a test) can watch one run and cancel it.
   EXPORT_ROWS_PER_SECOND: '20000',
   // Turns the operator view on (e2e/history.spec.ts signs in with it).

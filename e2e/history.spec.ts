@@ -113,3 +113,53 @@ test('the operator view and its event stream are closed to everyone else', async
   const token = await page.request.get('/api/realtime-token?scope=operator')
   expect(token.status()).toBe(401)
 })
+
+test('when an attempt fails while I watch, the first "Retrying in N s" I see is already right', async ({
+  page,
+  sql,
+}) => {
+  // The page's clock is Playwright's, so "the card has been on screen a while" takes no real time.
+  await page.clock.install()
+  await page.goto('/')
+  const cookie = (await page.context().cookies()).find((c) => c.name === 'nbj_session')!.value
+  const viewer = (JSON.parse(Buffer.from(cookie.split('.')[1]!, 'base64url').toString()) as { sub: string }).sub
+  // A running attempt, written as the runner writes one (no worker holds it, so nothing else moves it).
+  const jobId = randomUUID()
+  await sql(
+    `INSERT INTO app.jobs (id, queue, owner_id, payload, state, attempt, max_attempts, started_at)
+     VALUES ($1, 'exports', $2, '{"country":"IS"}', 'active', 1, 3, now())`,
+    [jobId, viewer],
+  )
+  try {
+    await page.reload()
+    await expect(page.getByRole('status')).toHaveText('Live')
+    await expectJobState(page, jobId, 'active')
+    await page.clock.fastForward(30_000)
+    // Every text the card's error line ever shows, recorded as the DOM changes (before any tick).
+    await page.evaluate((id) => {
+      const seen: string[] = []
+      ;(window as unknown as { retryTexts: string[] }).retryTexts = seen
+      new MutationObserver(() => {
+        const text = document.querySelector(`li[data-job-id="${id}"] .job-error`)?.textContent ?? ''
+        if (text.includes('Retrying') && seen.at(-1) !== text) seen.push(text)
+      }).observe(document.body, { subtree: true, childList: true, characterData: true })
+    }, jobId)
+    const pageNow = await page.evaluate(() => Date.now())
+    // The attempt fails; pg-boss will retry it 20 s from now (page time), as markRetrying records it.
+    await sql(`UPDATE app.jobs SET state = 'queued', error = $2, retry_at = to_timestamp($3 / 1000.0) WHERE id = $1`, [
+      jobId,
+      { code: 'HANDLER_ERROR', message: 'The upstream API timed out.' },
+      pageNow + 20_000,
+    ])
+    await expect
+      .poll(() => page.evaluate(() => (window as unknown as { retryTexts: string[] }).retryTexts[0] ?? ''))
+      .toMatch(/Retrying in \d+ s\./)
+    const first = await page.evaluate(() => (window as unknown as { retryTexts: string[] }).retryTexts[0]!)
+    const seconds = Number(/Retrying in (\d+) s\./.exec(first)![1])
+    // 20 s minus however long the update took to arrive; never the 50 s a 30-second-old clock gives.
+    expect(seconds).toBeGreaterThanOrEqual(10)
+    expect(seconds).toBeLessThanOrEqual(20)
+  } finally {
+    await sql(`UPDATE app.jobs SET state = 'cancelled', settled_at = now() WHERE id = $1`, [jobId])
+  }
+})

@@ -46,7 +46,7 @@ export interface JobCardProps {
 
 /**
  * `Date.now()`, re-read when the relative time `shown` would change its wording, when `deadline`
- * (an ISO time, e.g. a download's expiry) passes, and every second while `fast` (a retry countdown).
+ * (an ISO time, e.g. a download's expiry) passes, and every second while `fast`.
  */
 function useNow(shown: string, deadline: string | null, fast: boolean): number {
   const [now, setNow] = useState(() => Date.now())
@@ -95,6 +95,30 @@ export function jobMessage(job: JobSnapshot, now: number): { text: string; tone:
   }
 }
 
+/** The clock, read on mount and then every second: for a countdown that must be right on its first render. */
+function useTickingNow(): number {
+  const [now, setNow] = useState(() => Date.now())
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 1000)
+    return () => clearInterval(timer)
+  }, [])
+  return now
+}
+
+/**
+ * The message of a job waiting for its retry ("… Retrying in 8 s."). Its own component, keyed by the
+ * retry time by the card, so it reads the clock when the retry is scheduled: the card may have mounted
+ * minutes earlier, while the attempt ran. Server and browser renders may fall either side of a second.
+ */
+function RetryMessage({ job }: { job: JobSnapshot }) {
+  const now = useTickingNow()
+  return (
+    <p className="job-message job-error" suppressHydrationWarning>
+      {jobMessage(job, now).text}
+    </p>
+  )
+}
+
 export function JobCard({
   job,
   onCancel,
@@ -111,7 +135,7 @@ export function JobCard({
     : job.startedAt && job.state === 'active'
       ? { word: 'Started', at: job.startedAt }
       : { word: 'Created', at: job.createdAt }
-  const now = useNow(time.at, download?.expiresAt ?? null, retrying)
+  const now = useNow(time.at, download?.expiresAt ?? null, false)
   const label = stateLabel(job)
   const title = registry.title(job)
   const progress = job.progress
@@ -143,7 +167,11 @@ export function JobCard({
       >
         <div className="bar-fill" style={{ width: `${percent}%` }} />
       </div>
-      <p className={message.tone === 'error' ? 'job-message job-error' : 'job-message'}>{message.text}</p>
+      {retrying ? (
+        <RetryMessage key={job.retryAt} job={job} />
+      ) : (
+        <p className={message.tone === 'error' ? 'job-message job-error' : 'job-message'}>{message.text}</p>
+      )}
       <JobResult job={job} registry={registry} />
       <div className="job-foot">
         <span className="job-meta">

@@ -1,10 +1,11 @@
 import { DEFERRED_QUEUE } from '@/lib/jobs/deferred'
-import { webPool } from '@/lib/server/db'
+import { readForPage, webPool } from '@/lib/server/db'
 import { listJobHistory, withoutOwners } from '@/lib/server/history'
 import { mailSettings } from '@/lib/server/env'
 import { getViewer } from '@/lib/server/viewer'
 import { LiveJobTable } from '../jobs/_components/live-job-table'
 import { RefreshWhenSettled } from './_components/refresh-when-settled'
+import { DatabaseNotice } from '../_components/database-notice'
 import { WelcomeForm } from './_components/welcome-form'
 
 interface SentEmail {
@@ -23,15 +24,18 @@ const EMAIL_JOBS = 10
 export default async function EmailsPage() {
   const viewer = await getViewer()
   const pool = webPool()
-  const [jobs, sent] = viewer
-    ? await Promise.all([
-        listJobHistory(pool, { ownerId: viewer.id, filter: { queue: DEFERRED_QUEUE }, limit: EMAIL_JOBS }),
-        pool.query<SentEmail>(
-          'SELECT id, to_address, subject, text_body, transport, sent_at FROM app.sent_emails WHERE owner_id = $1 ORDER BY sent_at DESC LIMIT 20',
-          [viewer.id],
-        ),
-      ])
-    : [null, { rows: [] as SentEmail[] }]
+  const read = await readForPage(async () =>
+    viewer
+      ? Promise.all([
+          listJobHistory(pool, { ownerId: viewer.id, filter: { queue: DEFERRED_QUEUE }, limit: EMAIL_JOBS }),
+          pool.query<SentEmail>(
+            'SELECT id, to_address, subject, text_body, transport, sent_at FROM app.sent_emails WHERE owner_id = $1 ORDER BY sent_at DESC LIMIT 20',
+            [viewer.id],
+          ),
+        ])
+      : null,
+  )
+  const [jobs, sent] = read.available && read.value ? read.value : [null, { rows: [] as SentEmail[] }]
   const initial = jobs ? withoutOwners(jobs) : undefined
   const recording = !mailSettings().smtpUrl
   return (
@@ -43,6 +47,7 @@ export default async function EmailsPage() {
           ? ' No SMTP_URL is set, so messages are recorded here instead of sent.'
           : ' Messages go out through SMTP_URL.'}
       </p>
+      {!read.available && <DatabaseNotice />}
       <section className="card">
         <WelcomeForm />
       </section>

@@ -1,9 +1,10 @@
 import Link from 'next/link'
 import { JobState } from '@/lib/jobs/job'
-import { webPool } from '@/lib/server/db'
+import { readForPage, webPool } from '@/lib/server/db'
 import { HistoryFilter, listJobHistory, withoutOwners } from '@/lib/server/history'
 import { getViewer } from '@/lib/server/viewer'
 import { queues } from '@/lib/jobs/registry'
+import { DatabaseNotice } from '@/app/_components/database-notice'
 import { LiveJobTable } from './_components/live-job-table'
 
 /** Job history: every queue, filter by queue and state, newest first, 25 a page (keyset). */
@@ -16,8 +17,10 @@ export default async function JobsPage({
   const raw = Object.fromEntries(Object.entries(params).filter(([, v]) => typeof v === 'string' && v !== ''))
   const filter = HistoryFilter.safeParse(raw)
   const viewer = await getViewer()
-  const page =
-    viewer && filter.success ? await listJobHistory(webPool(), { ownerId: viewer.id, filter: filter.data }) : null
+  const read = await readForPage(async () =>
+    viewer && filter.success ? listJobHistory(webPool(), { ownerId: viewer.id, filter: filter.data }) : null,
+  )
+  const page = read.available ? read.value : null
   const current = filter.success ? filter.data : {}
   const next = page?.nextCursor
     ? `/jobs?${new URLSearchParams({ ...(current.queue ? { queue: current.queue } : {}), ...(current.state ? { state: current.state } : {}), cursor: page.nextCursor })}`
@@ -52,6 +55,7 @@ export default async function JobsPage({
           Filter
         </button>
       </form>
+      {!read.available && <DatabaseNotice />}
       {!filter.success && (
         <p role="alert" className="notice">
           Those filters are not valid; showing nothing.

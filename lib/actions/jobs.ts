@@ -13,6 +13,7 @@ import { fail, ok, type ActionResult } from '@/lib/jobs/result'
 import { defineAction } from '@/lib/server/action'
 import { webPool } from '@/lib/server/db'
 import { enqueue } from '@/lib/server/enqueue-limited'
+import { withDownloadExpiry } from '@/lib/server/downloads'
 import { env } from '@/lib/server/env'
 import { getTimeline, HistoryFilter, listJobHistory, withoutOwners } from '@/lib/server/history'
 import { findJobForOwner, requestCancel } from '@/lib/server/job-store'
@@ -79,7 +80,7 @@ export async function cancelJob(input: unknown): Promise<ActionResult<{ job: Job
 
 const jobStatusAction = defineAction(JobRef, async ({ jobId }, { viewer }) => {
   const job = await findJobForOwner(webPool(), jobId, viewer.id)
-  return job ? ok({ job }) : fail('NOT_FOUND', 'No such job.')
+  return job ? ok({ job: withDownloadExpiry(job) }) : fail('NOT_FOUND', 'No such job.')
 })
 
 /** The current snapshot of one of the viewer's jobs: `{ job }`, or NOT_FOUND. */
@@ -96,7 +97,8 @@ const ListInput = HistoryFilter.extend({
 })
 
 const listJobsAction = defineAction(ListInput, async ({ limit, ...filter }, { viewer }) => {
-  return ok(withoutOwners(await listJobHistory(webPool(), { ownerId: viewer.id, filter, limit })))
+  const page = withoutOwners(await listJobHistory(webPool(), { ownerId: viewer.id, filter, limit }))
+  return ok({ ...page, jobs: page.jobs.map(withDownloadExpiry) })
 })
 
 /**

@@ -9,10 +9,12 @@ import { z } from 'zod'
 import type { JobPage, TimelineEvent } from '@/lib/jobs/history'
 import type { JobSnapshot } from '@/lib/jobs/job'
 import { fail, ok, type ActionResult } from '@/lib/jobs/result'
-import { webPool } from '@/lib/server/db'
+import { isDatabaseUnavailable, webPool } from '@/lib/server/db'
 import { producerFor } from '@/lib/server/enqueue'
+import { trustedProxyHops } from '@/lib/server/env'
 import { getTimeline, HistoryFilter, listJobHistory } from '@/lib/server/history'
 import { findJob, requestCancel } from '@/lib/server/job-store'
+import { claimLoginAttempt, clientAddress, recordLoginSuccess } from '@/lib/server/login-throttle'
 import { queueCounts, stuckJobs, type QueueCounts } from '@/lib/server/ops'
 import { defineOperatorAction } from '@/lib/server/operator-action'
 import {
@@ -25,13 +27,27 @@ import {
 
 const JobRef = z.strictObject({ jobId: z.uuid({ error: 'Must be a job id (UUID).' }) })
 
-/** Form action of /admin/login. Answers with an error message, or redirects to /admin/jobs. */
+/**
+ * Form action of /admin/login. Answers with an error message, or redirects to /admin/jobs. Every
+ * attempt is counted first (per client and for everyone, `claimLoginAttempt`); while blocked it is
+ * refused without looking at the password. With the database unreachable nobody signs in.
+ */
 export async function operatorSignIn(_previous: string | null, form: FormData): Promise<string | null> {
   if (!operatorViewEnabled()) return 'The operator view is not enabled (set ADMIN_PASSWORD).'
-  const password = form.get('password')
-  if (typeof password !== 'string' || password.length > 1024 || !passwordMatches(password)) return 'Wrong password.'
-  const proto = (await headers()).get('x-forwarded-proto')
-  await signInOperator(proto === 'https')
+  const requestHeaders = await headers()
+  const client = clientAddress(requestHeaders, trustedProxyHops())
+  const pool = webPool()
+  try {
+    const attempt = await claimLoginAttempt(pool, client)
+    if (attempt.kind === 'refused') return `Too many attempts. Try again in ${attempt.retryAfterSeconds} s.`
+    const password = form.get('password')
+    if (typeof password !== 'string' || password.length > 1024 || !passwordMatches(password)) return 'Wrong password.'
+    await recordLoginSuccess(pool, client)
+  } catch (err) {
+    if (isDatabaseUnavailable(err)) return 'The service is temporarily unavailable. Try again in a moment.'
+    throw err
+  }
+  await signInOperator(requestHeaders.get('x-forwarded-proto') === 'https')
   redirect('/admin/jobs')
 }
 

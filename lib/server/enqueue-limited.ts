@@ -8,21 +8,25 @@ import type pg from 'pg'
 import type { JobSnapshot } from '@/lib/jobs/job'
 import type { AnyQueueContract, PayloadInput } from '@/lib/jobs/queue'
 import { withTransaction } from './db'
-import { enqueueJob, producerFor, type EnqueueOptions } from './enqueue'
-import { countUnsettledForOwner } from './job-store'
+import { enqueueJob, type EnqueueOptions } from './enqueue'
+import { countUnsettledForOwner, findJobByIdempotencyKey } from './job-store'
 
 /** First key of the two-key advisory lock space this module uses (the second is the owner's). */
 const LOCK_NAMESPACE = 'nbj.enqueue-limit'
 
 export type LimitedEnqueue = { kind: 'enqueued'; job: JobSnapshot } | { kind: 'limited'; limit: number }
 
-// Calls of one owner in this process, chained: each waits for the previous one before it takes a
-// pooled connection. Without it, N concurrent calls would each hold a connection while waiting for
-// the owner's lock, and the holder could starve waiting for one more (pg-boss reads its queue
-// list through the pool the first time it sees a queue).
+// Calls of one key in this process, chained: each waits for the previous one before it takes a
+// pooled connection. Without it, N concurrent calls of one owner would each hold a connection
+// while only one of them can have the owner's lock, leaving the other owners fewer connections.
 const chains = new Map<string, Promise<unknown>>()
 
-function serialised<T>(key: string, fn: () => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` after every earlier call with the same `key` in this process has settled (whether it
+ * resolved or threw). For work that takes a per-key database lock: waiters wait here, not on a
+ * pooled connection.
+ */
+export function oneAtATime<T>(key: string, fn: () => Promise<T>): Promise<T> {
   const previous = chains.get(key) ?? Promise.resolve()
   const run = previous.then(fn, fn)
   const tail = run.catch(() => undefined)
@@ -36,8 +40,11 @@ function serialised<T>(key: string, fn: () => Promise<T>): Promise<T> {
 /**
  * Creates a queued job owned by `ownerId` (like `enqueueJob`) unless the owner already has `limit`
  * or more jobs of `queue` queued or running; then answers `{ kind: 'limited' }` and creates nothing.
+ * A call whose `idempotencyKey` was already accepted answers that job (`enqueued`), even at the
+ * limit: a retried request must learn that it succeeded, not that it is refused.
  * Locks with `pg_advisory_xact_lock(hashtext(namespace), hashtext(queue:owner))` (released at
- * commit or rollback), plus in-process chaining per owner. Throws what `enqueueJob` throws.
+ * commit or rollback), plus in-process chaining per owner. Uses one connection of `pool` for the
+ * whole call. Throws what `enqueueJob` throws.
  */
 export async function enqueueWithinLimit(
   pool: pg.Pool,
@@ -46,16 +53,18 @@ export async function enqueueWithinLimit(
   options: Pick<EnqueueOptions, 'idempotencyKey'> = {},
 ): Promise<LimitedEnqueue> {
   const key = `${job.queue}:${job.ownerId}`
-  return serialised(key, async () => {
-    // Start the producer before taking a connection for the transaction (its start uses the pool).
-    await producerFor(pool)
-    return withTransaction(pool, async (tx) => {
+  return oneAtATime(key, () =>
+    withTransaction(pool, async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [LOCK_NAMESPACE, key])
+      if (options.idempotencyKey) {
+        const accepted = await findJobByIdempotencyKey(tx, job.ownerId, job.queue, options.idempotencyKey)
+        if (accepted) return { kind: 'enqueued', job: accepted } as const
+      }
       if ((await countUnsettledForOwner(tx, job.ownerId, job.queue)) >= limit)
         return { kind: 'limited', limit } as const
       return { kind: 'enqueued', job: await enqueueJob(pool, job, { ...options, tx }) } as const
-    })
-  })
+    }),
+  )
 }
 
 /** Options of `enqueue`. */

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto'
 import type pg from 'pg'
 import { PgBoss } from 'pg-boss'
 import type { JobSnapshot } from '@/lib/jobs/job'
-import { withTransaction, type Queryable } from './db'
+import { inTransactionScope, scopedQuery, withTransaction, type Queryable } from './db'
 import { insertJob } from './job-store'
 
 /** pg-boss's schema; the worker installs it (workers/migrate.ts). */
@@ -15,12 +15,17 @@ const PGBOSS_SCHEMA = 'pgboss'
 
 const producers = new WeakMap<pg.Pool, Promise<PgBoss>>()
 
-/** A started producer-only pg-boss on `pool` (one per pool). */
+/**
+ * A started producer-only pg-boss on `pool` (one per pool). Its own reads (the queue list at start,
+ * a queue it has not seen yet, the periodic refresh) go through `scopedQuery`: inside a
+ * transaction on `pool` they run on that transaction's connection, so a caller holding a
+ * connection never waits for a second one (see `transactionScope` in db.ts).
+ */
 export function producerFor(pool: pg.Pool): Promise<PgBoss> {
   let producer = producers.get(pool)
   if (!producer) {
     const boss = new PgBoss({
-      db: { executeSql: (text, values) => pool.query(text, values) },
+      db: { executeSql: (text, values) => scopedQuery(pool, text, values) },
       schema: PGBOSS_SCHEMA,
       supervise: false,
       schedule: false,
@@ -51,8 +56,10 @@ export interface EnqueueOptions {
    */
   idempotencyKey?: string
   /**
-   * Enqueue inside the caller's transaction (a client between BEGIN and COMMIT): the job exists
-   * if and only if the caller's writes commit. pg-boss accepts an external `db` for exactly this.
+   * Enqueue inside the caller's transaction (a client of `pool` between BEGIN and COMMIT): the job
+   * exists if and only if the caller's writes commit. pg-boss accepts an external `db` for exactly
+   * this. Every statement of the enqueue, pg-boss's own reads included, runs on `tx`: it never
+   * takes a second connection from `pool` while yours is held.
    */
   tx?: Queryable
 }
@@ -71,9 +78,10 @@ export async function enqueueJob(
   job: { queue: string; ownerId: string; payload: object },
   options: EnqueueOptions = {},
 ): Promise<JobSnapshot> {
-  const boss = await producerFor(pool)
   const id = randomUUID()
   const run = async (db: Queryable) => {
+    // Inside the transaction: a producer that still has to start reads its queue list on `db`.
+    const boss = await producerFor(pool)
     const inserted = await insertJob(db, {
       id,
       queue: job.queue,
@@ -86,5 +94,6 @@ export async function enqueueJob(
     }
     return inserted.job
   }
-  return options.tx ? run(options.tx) : withTransaction(pool, run)
+  const tx = options.tx
+  return tx ? inTransactionScope(pool, tx, () => run(tx)) : withTransaction(pool, run)
 }

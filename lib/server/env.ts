@@ -57,6 +57,34 @@ export function exportRowsPerSecond(): number | undefined {
 }
 
 /**
+ * `WEB_POOL_MAX`: connections of the web tier's pool, per web process (default 10; see
+ * `webPoolOptions` in lib/server/db.ts for how to size it). Parsed on its own so tests can build a
+ * pool exactly like the web tier's without the web tier's other variables. Throws on a value that
+ * is not a whole number from 1 to 100.
+ */
+export function webPoolMax(): number {
+  const raw = process.env.WEB_POOL_MAX
+  if (raw === undefined || raw === '') return 10
+  const parsed = z.coerce.number().int().min(1).max(100).safeParse(raw)
+  if (!parsed.success) throw new Error('WEB_POOL_MAX must be a whole number from 1 to 100.')
+  return parsed.data
+}
+
+/**
+ * `TRUST_PROXY_HOPS`: how many reverse proxies in front of the web tier append the client's
+ * address to `x-forwarded-for` (Vercel, or nginx with `$proxy_add_x_forwarded_for`: 1). Default 0:
+ * the header is not trusted at all, because a client that reaches Next.js directly can write it
+ * itself. Read by `clientAddress` (lib/server/login-throttle.ts). Throws unless 0 to 10.
+ */
+export function trustedProxyHops(): number {
+  const raw = process.env.TRUST_PROXY_HOPS
+  if (raw === undefined || raw === '') return 0
+  const parsed = z.coerce.number().int().min(0).max(10).safeParse(raw)
+  if (!parsed.success) throw new Error('TRUST_PROXY_HOPS must be a whole number from 0 to 10.')
+  return parsed.data
+}
+
+/**
  * Mail settings, read by the worker's deferred actions. `SMTP_URL` (for example
  * `smtps://user:pass@smtp.example.com`) sends for real; unset records messages without sending.
  * `MAIL_FROM` is the sender, default `Background jobs <no-reply@example.com>`.

@@ -29,11 +29,21 @@ export async function insertJob(
     [job.id, job.queue, job.ownerId, JSON.stringify(job.payload), job.idempotencyKey ?? null],
   )
   if (rows[0]) return { job: toSnapshot(rows[0])!, created: true }
-  const existing = await db.query<{ snapshot: unknown }>(
+  return { job: (await findJobByIdempotencyKey(db, job.ownerId, job.queue, job.idempotencyKey!))!, created: false }
+}
+
+/** The owner's job of `queue` created with `idempotencyKey`, or `null` if none was accepted. */
+export async function findJobByIdempotencyKey(
+  db: Queryable,
+  ownerId: string,
+  queue: string,
+  idempotencyKey: string,
+): Promise<JobSnapshot | null> {
+  const { rows } = await db.query<{ snapshot: unknown }>(
     `SELECT ${SNAPSHOT} FROM app.jobs j WHERE j.owner_id = $1 AND j.queue = $2 AND j.idempotency_key = $3`,
-    [job.ownerId, job.queue, job.idempotencyKey],
+    [ownerId, queue, idempotencyKey],
   )
-  return { job: toSnapshot(existing.rows[0])!, created: false }
+  return toSnapshot(rows[0])
 }
 
 /** The job if it exists and belongs to `ownerId`; `null` otherwise (existence is not leaked). */

@@ -9,7 +9,7 @@ import { z } from 'zod'
 import { ExportResult } from '@/lib/jobs/exports'
 import { attachmentDisposition } from '@/lib/server/content-disposition'
 import { isDatabaseUnavailable, webPool } from '@/lib/server/db'
-import { exportFileTtlHours } from '@/lib/server/env'
+import { downloadExpired } from '@/lib/server/downloads'
 import { deleteFile, readFile } from '@/lib/server/file-store'
 import { findJobForOwner } from '@/lib/server/job-store'
 import { getViewer } from '@/lib/server/viewer'
@@ -33,8 +33,7 @@ export async function GET(_request: Request, ctx: { params: Promise<{ jobId: str
     const job = await findJobForOwner(pool, jobId, viewer.id)
     const result = job?.state === 'completed' ? ExportResult.safeParse(job.result) : null
     if (!job || !result?.success) return plain(404, 'Not found.')
-    const settledAt = job.settledAt ? Date.parse(job.settledAt) : NaN
-    if (!(settledAt + exportFileTtlHours() * 3_600_000 > Date.now())) {
+    if (downloadExpired(job)) {
       // The job stays completed (its history is kept); only the bytes go.
       await deleteFile(pool, jobId)
       return plain(410, 'This download has expired. Start the export again.')

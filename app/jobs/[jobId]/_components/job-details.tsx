@@ -128,8 +128,17 @@ export function JobDetails({
             <>
               <dt>File</dt>
               <dd>
-                <a href={download.href}>Download {download.fileName}</a>
-                {download.detail ? ` (${download.detail})` : ''}
+                {download.expiresAt && now !== null && Date.parse(download.expiresAt) <= now ? (
+                  <>
+                    {download.fileName}: expired, no longer available for download. Start the export again for a new
+                    file.
+                  </>
+                ) : (
+                  <>
+                    <a href={download.href}>Download {download.fileName}</a>
+                    {download.detail ? ` (${download.detail})` : ''}
+                  </>
+                )}
               </dd>
             </>
           )}

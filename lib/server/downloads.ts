@@ -1,0 +1,34 @@
+/**
+ * The one rule for when a finished export stops being downloadable, shared by /downloads/:id
+ * (which answers 410 Gone after it) and every page that would otherwise link to a dead file.
+ */
+import { ExportResult, exportsQueue } from '@/lib/jobs/exports'
+import type { JobSnapshot } from '@/lib/jobs/job'
+import { exportFileTtlHours } from './env'
+
+/**
+ * When the file of a completed `job` expires (ms since the epoch): `EXPORT_FILE_TTL_HOURS` after it
+ * settled, as the web tier is configured now (the `expiresAt` a worker wrote into the result may
+ * predate a change of the setting). NaN-free: a job without `settledAt` has already expired.
+ */
+export function downloadExpiresAt(job: Pick<JobSnapshot, 'settledAt'>): number {
+  const settledAt = job.settledAt ? Date.parse(job.settledAt) : NaN
+  return Number.isFinite(settledAt) ? settledAt + exportFileTtlHours() * 3_600_000 : 0
+}
+
+/** Whether the file of a completed `job` has expired at `now` (default: now). */
+export function downloadExpired(job: Pick<JobSnapshot, 'settledAt'>, now: number = Date.now()): boolean {
+  return downloadExpiresAt(job) <= now
+}
+
+/**
+ * `job` with its export result's `expiresAt` set by `downloadExpiresAt`, so every view the web tier
+ * serves (pages, `jobStatus`, `listJobs`) agrees with /downloads/:id and never links to a 410.
+ * Jobs of other queues, and results that are not an export's, are returned as they are.
+ */
+export function withDownloadExpiry<J extends Pick<JobSnapshot, 'queue' | 'state' | 'settledAt' | 'result'>>(job: J): J {
+  if (job.queue !== exportsQueue.name || job.state !== 'completed') return job
+  const parsed = ExportResult.safeParse(job.result)
+  if (!parsed.success) return job
+  return { ...job, result: { ...parsed.data, expiresAt: new Date(downloadExpiresAt(job)).toISOString() } }
+}
