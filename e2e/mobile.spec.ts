@@ -22,6 +22,8 @@ async function expectNoSidewaysScroll(page: import('@playwright/test').Page, nam
 }
 
 test('every page fits a 390 px wide phone without scrolling sideways', async ({ page, browser, startExport }, info) => {
+  // Six pages, an export and an operator sign-in: three times the usual budget.
+  test.slow()
   await page.goto('/')
   await expect(page.getByRole('status')).toHaveText('Live')
   const job = await startExport({ country: 'AD' })
