@@ -18,7 +18,7 @@ import { QueueService, type QueueClass } from '@/workers/queue-service'
 import type { Worker } from '@/workers/worker'
 import { createTestDatabase, startTestWorker, waitForJob, type TestDatabase } from './kit'
 
-class NoopQueue extends QueueService<QueueContract<z.ZodObject<{}>>> {
+class NoopQueue extends QueueService<QueueContract<z.ZodObject<Record<string, never>>>> {
   readonly contract = defineQueue({ name: 'noop', payload: z.strictObject({}) })
   readonly workerCount = 1
   async handleItem() {
