@@ -14,6 +14,9 @@ export default defineConfig({
           name: 'unit',
           include: ['{app,lib,workers,scripts}/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', 'node_modules/**'],
+          // Property tests run hundreds of cases: well under a second idle, several on a busy
+          // 2-core machine, where vitest's 5 s default failed them.
+          testTimeout: 30_000,
         },
       },
       {
