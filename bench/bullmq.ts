@@ -48,6 +48,7 @@ interface BullQueue {
   addBulk(jobs: { name: string; data: object }[]): Promise<unknown>
   getJobCounts(...types: JobType[]): Promise<Record<string, number>>
   obliterate(opts: { force: boolean }): Promise<void>
+  drain(delayed?: boolean): Promise<void>
   waitUntilReady(): Promise<unknown>
   close(): Promise<void>
   on(event: 'error', listener: (err: Error) => void): unknown
@@ -123,6 +124,7 @@ export async function withBullMQ<T>(
       enqueue: async (n) => void (await queue.addBulk(Array.from({ length: n }, () => ({ name: 'noop', data: {} })))),
       remaining: () => counts('wait', 'active', 'prioritized', 'delayed', 'waiting-children'),
       completed: () => counts('completed'),
+      discard: () => queue.drain(true),
     })
   } finally {
     await worker.close(true)
