@@ -7,12 +7,14 @@ import { PgBoss } from 'pg-boss'
 import type pg from 'pg'
 import { JOB_CHANGED_CHANNEL } from '@/lib/jobs/events'
 import { createPool } from '@/lib/server/db'
-import { cancelRequestedAmong, reconcileLostJobs } from '@/lib/server/job-store'
+import { cancelRequestedAmong } from '@/lib/server/job-store'
+import { PGBOSS_SCHEMA, reconcileLostJobs } from '@/lib/server/pgboss'
 import type { Logger } from './logger'
 import { startMaintenance } from './maintenance'
-import { PGBOSS_SCHEMA, migrateApp } from './migrate'
+import { migrateApp } from './migrate'
 import { DEFAULT_QUEUE_OPTIONS, type QueueClass } from './queue-service'
-import { QueueRunner, type RunnerTiming } from './queue-runner'
+import { QueueRunner } from './runner/queue-runner'
+import type { RunnerTiming } from './runner/timing'
 import { JobChangedNotification, startRealtime, type Realtime } from './realtime'
 
 export interface WorkerOptions {
@@ -39,15 +41,6 @@ export interface Worker {
   stop(graceMs?: number): Promise<void>
 }
 
-/** The NOTIFY channel pg-boss wakes workers of notify-enabled queues on (same expression as pg-boss's own). */
-async function pgBossChannel(pool: pg.Pool): Promise<string> {
-  const { rows } = await pool.query<{ channel: string }>(
-    `SELECT 'pgboss_' || left(encode(sha224($1::bytea), 'hex'), 24) AS channel`,
-    [PGBOSS_SCHEMA],
-  )
-  return rows[0]!.channel
-}
-
 export async function startWorker(o: WorkerOptions): Promise<Worker> {
   const { log } = o
   await migrateApp(o.databaseUrl, log)
@@ -72,7 +65,8 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   const runners = new Map<string, QueueRunner>()
   for (const Queue of o.queues) {
     const queue = new Queue({ pool })
-    const options = { ...DEFAULT_QUEUE_OPTIONS, ...queue.options, notify: true }
+    // No pg-boss NOTIFY per job: our own job-change notification wakes the runner (below).
+    const options = { ...DEFAULT_QUEUE_OPTIONS, ...queue.options, notify: false }
     // createQueue keeps the first writer's options; updateQueue makes this deploy's options win.
     await boss.createQueue(queue.name, options)
     await boss.updateQueue(queue.name, options)
@@ -90,12 +84,11 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
 
   const db = boss.getDb()
   if (!db.listen) throw new Error('pg-boss database adapter cannot LISTEN')
+  // One listener for everything a job change means here: wake the runner of a queue that has a
+  // job queued (a new job, a retry, an operator's retry), abort a running job whose owner
+  // cancelled, and tell the owner's sockets.
+  const wakeAll = () => runners.forEach((r) => r.wake())
   const listeners = [
-    await db.listen(
-      await pgBossChannel(pool),
-      (queueName) => runners.get(queueName)?.wake(),
-      () => runners.forEach((r) => r.wake()),
-    ),
     await db.listen(
       JOB_CHANGED_CHANNEL,
       (payload) => {
@@ -103,14 +96,22 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
         try {
           notification = JobChangedNotification.parse(JSON.parse(payload))
         } catch {
+          wakeAll()
           return log.warn('ignored a malformed job change notification')
         }
         const snapshot = notification.snapshot
-        if (!snapshot) void pollCancels().catch(() => undefined)
+        if (!snapshot) {
+          // Too large to carry its snapshot: its queue and state are unknown here.
+          wakeAll()
+          void pollCancels().catch(() => undefined)
+        } else if (snapshot.state === 'queued') runners.get(String(snapshot.queue))?.wake()
         else if (snapshot.cancelRequested === true && snapshot.state === 'active') cancelIfRunning(notification.id)
         realtime.onJobChanged(notification).catch((err) => log.warn(`realtime emit failed: ${(err as Error).message}`))
       },
-      () => void pollCancels().catch(() => undefined),
+      () => {
+        wakeAll()
+        void pollCancels().catch(() => undefined)
+      },
     ),
   ]
 
@@ -123,7 +124,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   // retries or fails them, and this brings app.jobs in line so owners see "worker lost, retrying".
   const reconcile = setInterval(() => {
     const localIds = [...runners.values()].flatMap((r) => r.activeJobIds)
-    reconcileLostJobs(pool, PGBOSS_SCHEMA, localIds)
+    reconcileLostJobs(pool, localIds)
       .then((n) => n && log.warn(`${n} job(s) lost by a stopped worker were handed back to pg-boss's retry`))
       .catch((err) => log.warn(`reconcile failed: ${(err as Error).message}`))
   }, o.reconcileMs ?? 5000)

@@ -9,9 +9,7 @@ import { PgBoss } from 'pg-boss'
 import type { JobSnapshot } from '@/lib/jobs/job'
 import { withTransaction, type Queryable } from './db'
 import { insertJob } from './job-store'
-
-/** pg-boss's schema; the worker installs it (workers/migrate.ts). */
-const PGBOSS_SCHEMA = 'pgboss'
+import { PGBOSS_SCHEMA, onConnection } from './pgboss'
 
 const producers = new WeakMap<pg.Pool, Promise<PgBoss>>()
 
@@ -20,7 +18,7 @@ export function producerFor(pool: pg.Pool): Promise<PgBoss> {
   let producer = producers.get(pool)
   if (!producer) {
     const boss = new PgBoss({
-      db: { executeSql: (text, values) => pool.query(text, values) },
+      ...onConnection(pool),
       schema: PGBOSS_SCHEMA,
       supervise: false,
       schedule: false,
@@ -78,7 +76,7 @@ export async function enqueueJob(
       idempotencyKey: options.idempotencyKey,
     })
     if (inserted.created) {
-      await boss.send(job.queue, job.payload, { id, db: { executeSql: (text, values) => db.query(text, values) } })
+      await boss.send(job.queue, job.payload, { id, ...onConnection(db) })
     }
     return inserted.job
   }

@@ -2,7 +2,6 @@
  * What the operator view shows: per-queue counts (pg-boss) and stuck jobs.
  */
 import type { PgBoss } from 'pg-boss'
-import { JobSnapshot } from '@/lib/jobs/job'
 import type { Queryable } from './db'
 
 export interface QueueCounts {
@@ -37,21 +36,5 @@ export async function queueCounts(db: Queryable, boss: PgBoss): Promise<QueueCou
     .sort((a, b) => a.name.localeCompare(b.name))
 }
 
-/**
- * Jobs that are active but whose worker has not sent a heartbeat within the queue's
- * `heartbeatSeconds` (pg-boss's `heartbeat_on`): their worker is probably gone; pg-boss's monitor
- * will retry them shortly. Reads pg-boss's job table (`<schema>.job`).
- */
-export async function stuckJobs(
-  db: Queryable,
-  pgbossSchema = 'pgboss',
-): Promise<(JobSnapshot & { ownerId: string })[]> {
-  const { rows } = await db.query<{ snapshot: unknown; owner_id: string }>(
-    `SELECT app.job_snapshot(j) AS snapshot, j.owner_id FROM app.jobs j
-       JOIN ${pgbossSchema}.job b ON b.id = j.id AND b.name = j.queue
-      WHERE j.state = 'active' AND b.state = 'active' AND b.heartbeat_seconds IS NOT NULL
-        AND coalesce(b.heartbeat_on, b.started_on) < now() - make_interval(secs => b.heartbeat_seconds)
-      ORDER BY j.started_at LIMIT 50`,
-  )
-  return rows.map((r) => ({ ...JobSnapshot.parse(r.snapshot), ownerId: r.owner_id }))
-}
+/** Active jobs whose worker stopped sending heartbeats (pg-boss's job table, read in lib/server/pgboss.ts). */
+export { stuckJobs } from './pgboss'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { cleanProgress } from './queue-runner'
+import { cleanProgress } from './progress'
 
 describe('cleanProgress', () => {
   it('calls a message function with the report it belongs to, only when asked', () => {
