@@ -10,13 +10,31 @@ import type { Queryable } from './db'
 /** Size of one stored part, in bytes (1 MiB). */
 export const PART_BYTES = 1024 * 1024
 
+/** SQLSTATE the file-part fence raises (workers/migrations/1733000001501_file-parts-by-attempt.sql). */
+const NOT_OWNING_ATTEMPT = 'NBJ01'
+
 /**
- * A Writable that stores everything written to it as the file of job `jobId`, replacing any
- * earlier file of that job (a retried attempt starts over). `bytes` counts what was stored.
- * `idle()` resolves once no part is being stored: an aborted pipeline returns while the last
- * INSERT may still run, so wait for it before deleting a partial file, or that part outlives the delete.
+ * Whether `err` is the database refusing a file part because its attempt no longer owns the job
+ * (it was settled without its handler: expired, cancelled or interrupted, and maybe retried).
  */
-export function createFileWriter(db: Queryable, jobId: string): Writable & { bytes: number; idle(): Promise<void> } {
+export function isLateAttemptWrite(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === NOT_OWNING_ATTEMPT
+}
+
+/**
+ * A Writable that stores everything written to it as the file of job `jobId`, written by its
+ * `attempt` (1-based), replacing any earlier attempt's file (a retried attempt starts over).
+ * Every part is fenced by attempt in the database: once `attempt` no longer owns the job, the
+ * next part fails the stream with an error `isLateAttemptWrite` recognises, and nothing of it is
+ * stored. `bytes` counts what was written. `idle()` resolves once no part is being stored: an
+ * aborted pipeline returns while the last INSERT may still run, so wait for it before deleting a
+ * partial file, or that part outlives the delete.
+ */
+export function createFileWriter(
+  db: Queryable,
+  jobId: string,
+  attempt: number,
+): Writable & { bytes: number; idle(): Promise<void> } {
   let buffered: Buffer[] = []
   let bufferedBytes = 0
   let part = 0
@@ -24,14 +42,19 @@ export function createFileWriter(db: Queryable, jobId: string): Writable & { byt
   let inflight: Promise<void> = Promise.resolve()
   const flush = async () => {
     if (!started) {
-      await deleteFile(db, jobId)
+      await deleteEarlierAttempts(db, jobId, attempt)
       started = true
     }
     if (bufferedBytes === 0) return
     const data = Buffer.concat(buffered, bufferedBytes)
     buffered = []
     bufferedBytes = 0
-    await db.query('INSERT INTO app.job_file_parts (job_id, part, data) VALUES ($1, $2, $3)', [jobId, part++, data])
+    await db.query('INSERT INTO app.job_file_parts (job_id, part, data, attempt) VALUES ($1, $2, $3, $4)', [
+      jobId,
+      part++,
+      data,
+      attempt,
+    ])
   }
   const writer = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -52,9 +75,23 @@ export function createFileWriter(db: Queryable, jobId: string): Writable & { byt
   return writer
 }
 
-/** Removes the stored file of `jobId`, if any. */
-export async function deleteFile(db: Queryable, jobId: string): Promise<void> {
-  await db.query('DELETE FROM app.job_file_parts WHERE job_id = $1', [jobId])
+/**
+ * Removes earlier attempts' parts of `jobId`, only while `attempt` owns the job (so an attempt
+ * whose file is empty still replaces an earlier one, and a late attempt deletes nothing).
+ */
+async function deleteEarlierAttempts(db: Queryable, jobId: string, attempt: number): Promise<void> {
+  await db.query(
+    `DELETE FROM app.job_file_parts p
+      WHERE p.job_id = $1 AND p.attempt <> $2
+        AND EXISTS (SELECT 1 FROM app.jobs j WHERE j.id = $1 AND j.attempt = $2 AND j.state = 'active')`,
+    [jobId, attempt],
+  )
+}
+
+/** Removes the stored file of `jobId`: all of it, or only what `attempt` wrote (a failed attempt's partial file). */
+export async function deleteFile(db: Queryable, jobId: string, attempt?: number): Promise<void> {
+  if (attempt === undefined) await db.query('DELETE FROM app.job_file_parts WHERE job_id = $1', [jobId])
+  else await db.query('DELETE FROM app.job_file_parts WHERE job_id = $1 AND attempt = $2', [jobId, attempt])
 }
 
 /**
