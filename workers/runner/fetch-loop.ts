@@ -27,7 +27,7 @@ export class FetchLoop {
   private wokenWhileAwake = false
   private loop: Promise<void> | null = null
 
-  constructor(private readonly o: FetchLoopOptions) {}
+  constructor(private readonly source: FetchLoopOptions) {}
 
   start(): void {
     this.loop ??= this.run()
@@ -53,22 +53,22 @@ export class FetchLoop {
   private async run(): Promise<void> {
     let failures = 0
     while (!this.stopping) {
-      const free = this.o.freeSlots()
+      const free = this.source.freeSlots()
       if (free > 0) {
         try {
-          const jobs = await this.o.fetch(free)
+          const jobs = await this.source.fetch(free)
           failures = 0
-          if (jobs.length > 0) await this.o.start(jobs)
+          if (jobs.length > 0) await this.source.start(jobs)
           // A full batch means more may be waiting: fetch again as soon as a slot is free.
           if (jobs.length === free) continue
         } catch (err) {
           failures++
-          this.o.log.warn(`fetch from ${this.o.queue} failed (${(err as Error).message}); retrying`)
+          this.source.log.warn(`fetch from ${this.source.queue} failed (${(err as Error).message}); retrying`)
           await this.sleep(Math.min(30_000, 500 * 2 ** Math.min(failures, 6)))
           continue
         }
       }
-      await this.sleep(this.o.pollIntervalMs)
+      await this.sleep(this.source.pollIntervalMs)
     }
   }
 

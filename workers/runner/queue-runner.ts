@@ -49,10 +49,10 @@ export class QueueRunner {
   private readonly heartbeats: Heartbeats
   private readonly timing: RunnerTiming
 
-  constructor(private readonly o: QueueRunnerOptions) {
-    const { boss, pool, queue, log } = o
+  constructor(private readonly deps: QueueRunnerOptions) {
+    const { boss, pool, queue, log } = deps
     this.name = queue.name
-    this.timing = { ...DEFAULT_RUNNER_TIMING, ...o.timing }
+    this.timing = { ...DEFAULT_RUNNER_TIMING, ...deps.timing }
     this.options = { ...DEFAULT_QUEUE_OPTIONS, ...queue.options }
     const maxAttempts = this.options.retryLimit + 1
     this.fetchLoop = new FetchLoop({
@@ -60,7 +60,7 @@ export class QueueRunner {
       freeSlots: () => queue.workerCount - this.busySlots.size,
       fetch: (count) => boss.fetch<unknown>(this.name, { batchSize: count }),
       start: async (jobs) => {
-        for (const started of await startBatch({ ...this.o, queue: this.name, maxAttempts }, jobs))
+        for (const started of await startBatch({ ...this.deps, queue: this.name, maxAttempts }, jobs))
           this.startAttempt(started)
       },
       pollIntervalMs: this.timing.pollIntervalMs,
@@ -115,7 +115,7 @@ export class QueueRunner {
   }
 
   private startAttempt({ job, record: { ownerId, ...snapshot } }: StartedJob): void {
-    const { pool, log, publish } = this.o
+    const { pool, log, publish } = this.deps
     const deps = { pool, log, publish, options: this.options, intervals: this.timing }
     const attempt = new Attempt(job.id, job.retryCount, ownerId, snapshot, {
       ...deps,
@@ -137,12 +137,12 @@ export class QueueRunner {
   }
 
   private async run(attempt: Attempt, payload: unknown): Promise<void> {
-    const outcome = await attempt.run(this.o.queue, payload)
+    const outcome = await attempt.run(this.deps.queue, payload)
     // The handler is done: its slot is free now, so the next fetch overlaps the settling write.
     this.busySlots.delete(attempt)
     this.fetchLoop.wake()
     if (attempt.released) {
-      this.o.log.warn(
+      this.deps.log.warn(
         `job ${attempt.id} attempt ${attempt.attempt}: handler ended (${outcome.kind}) after it was settled without it; discarded`,
       )
       return
@@ -157,7 +157,7 @@ export class QueueRunner {
     try {
       await this.settler.settle(settled, outcome)
     } catch (err) {
-      this.o.log.error(`job ${attempt.id}: could not be released: ${(err as Error).message}`)
+      this.deps.log.error(`job ${attempt.id}: could not be released: ${(err as Error).message}`)
     }
   }
 

@@ -29,11 +29,13 @@ export class Settler {
   private pendingCompletions: { attempt: SettledAttempt; result: unknown; done: (err?: unknown) => void }[] = []
   private flushing = false
 
-  constructor(private readonly o: { pool: pg.Pool; boss: PgBoss; queue: string; maxAttempts: number; log: Logger }) {}
+  constructor(
+    private readonly options: { pool: pg.Pool; boss: PgBoss; queue: string; maxAttempts: number; log: Logger },
+  ) {}
 
   /** Settles `attempt` with `outcome`; resolves once written (or found already settled by another path). */
   settle(attempt: SettledAttempt, outcome: AttemptOutcome): Promise<void> {
-    const { boss, queue } = this.o
+    const { boss, queue } = this.options
     switch (outcome.kind) {
       case 'completed':
         return this.complete(attempt, outcome.result)
@@ -66,7 +68,7 @@ export class Settler {
         const batch = this.pendingCompletions.splice(0, COMPLETION_BATCH)
         try {
           await this.durably(() =>
-            withTransaction(this.o.pool, async (client) => {
+            withTransaction(this.options.pool, async (client) => {
               const settled = await completeMany(
                 client,
                 batch.map(({ attempt, result }) => ({
@@ -78,7 +80,7 @@ export class Settler {
               )
               // pg-boss keeps no output: results live in app.jobs.
               const ours = batch.filter((c) => settled.has(c.attempt.id)).map((c) => c.attempt)
-              if (ours.length) await this.o.boss.complete(this.o.queue, ours, null, onConnection(client))
+              if (ours.length) await this.options.boss.complete(this.options.queue, ours, null, onConnection(client))
             }),
           )
           for (const c of batch) c.done()
@@ -97,7 +99,7 @@ export class Settler {
     boss: (db: ReturnType<typeof onConnection>) => Promise<unknown>,
   ): Promise<void> {
     await this.durably(() =>
-      withTransaction(this.o.pool, async (client) => {
+      withTransaction(this.options.pool, async (client) => {
         if (await settleJob(client, attempt.id, attempt.attempt, outcome)) await boss(onConnection(client))
       }),
     )
@@ -108,13 +110,13 @@ export class Settler {
    * the retry with its backoff, and `retryAt` says when), failed otherwise.
    */
   private async failIntoRetry(attempt: SettledAttempt, outcome: Extract<AttemptOutcome, { kind: 'failed' }>) {
-    const { boss, queue } = this.o
+    const { boss, queue } = this.options
     await this.durably(() =>
-      withTransaction(this.o.pool, async (client) => {
+      withTransaction(this.options.pool, async (client) => {
         const db = onConnection(client)
         if (!(await lockActiveAttempt(client, attempt.id, attempt.attempt))) return
         await boss.fail(queue, attempt, { ...outcome.error }, db)
-        if (attempt.attempt >= this.o.maxAttempts) {
+        if (attempt.attempt >= this.options.maxAttempts) {
           await settleJob(client, attempt.id, attempt.attempt, {
             state: 'failed',
             error: outcome.error,
@@ -140,7 +142,7 @@ export class Settler {
         return await write()
       } catch (err) {
         if (!isDatabaseUnavailable(err) || retry >= 8) throw err
-        this.o.log.warn(`database unavailable while settling (${(err as Error).message}); retrying`)
+        this.options.log.warn(`database unavailable while settling (${(err as Error).message}); retrying`)
         await new Promise((resolve) => setTimeout(resolve, Math.min(15_000, 500 * 2 ** retry)))
       }
     }

@@ -18,23 +18,23 @@ export interface StartedJob {
 
 /** Marks `jobs` of `queue` running; resolves with those that may run (none if the write failed). */
 export async function startBatch(
-  o: { pool: pg.Pool; boss: PgBoss; queue: string; maxAttempts: number; log: Logger },
+  options: { pool: pg.Pool; boss: PgBoss; queue: string; maxAttempts: number; log: Logger },
   jobs: Job<unknown>[],
 ): Promise<StartedJob[]> {
   let records: Map<string, JobSnapshot & { ownerId: string }>
   try {
     const attempts = jobs.map((j) => ({ id: j.id, attempt: j.retryCount + 1 }))
-    records = await markActiveMany(o.pool, attempts, o.maxAttempts)
+    records = await markActiveMany(options.pool, attempts, options.maxAttempts)
   } catch (err) {
     // Not started, not heartbeating: pg-boss retries them after heartbeatSeconds.
-    o.log.warn(`could not start ${jobs.length} job(s) of ${o.queue}: ${(err as Error).message}`)
+    options.log.warn(`could not start ${jobs.length} job(s) of ${options.queue}: ${(err as Error).message}`)
     return []
   }
   const skipped: AttemptRef[] = jobs.filter((j) => !records.has(j.id)).map(({ id, retryCount }) => ({ id, retryCount }))
   if (skipped.length) {
-    await o.boss
-      .cancel(o.queue, skipped)
-      .catch((err) => o.log.warn(`cancel of skipped jobs failed: ${(err as Error).message}`))
+    await options.boss
+      .cancel(options.queue, skipped)
+      .catch((err) => options.log.warn(`cancel of skipped jobs failed: ${(err as Error).message}`))
   }
   return jobs.flatMap((job) => {
     const record = records.get(job.id)
