@@ -11,6 +11,7 @@ import { withTransaction } from './db'
 import {
   PGBOSS_SCHEMA,
   affectedCount,
+  backdateHeartbeat,
   bossJobState,
   countBossJobs,
   onConnection,
@@ -91,6 +92,13 @@ describe('pg-boss internals the template relies on', () => {
   it('answers touch with the ids it still counts as active attempts', async () => {
     const attempt = await claimOne()
     expect(await touchAttempts(boss, QUEUE, [attempt])).toEqual(new Set([attempt.id]))
+    // A heartbeat an hour old is what stuckJobs looks for; touch refreshes it.
+    await backdateHeartbeat(pool, QUEUE, attempt.id, 3600)
+    const { rows } = await pool.query<{ stale: boolean }>(
+      `SELECT heartbeat_on < now() - interval '59 minutes' AS stale FROM ${PGBOSS_SCHEMA}.job WHERE id = $1`,
+      [attempt.id],
+    )
+    expect(rows[0]?.stale).toBe(true)
     // A stale attempt (an earlier retryCount) is not ours any more.
     expect(await touchAttempts(boss, QUEUE, [{ id: attempt.id, retryCount: attempt.retryCount + 1 }])).toEqual(
       new Set(),

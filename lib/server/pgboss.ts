@@ -101,3 +101,11 @@ export async function bossJobState(db: Queryable, queue: string, id: string): Pr
   )
   return rows[0]?.state ?? null
 }
+
+/** Moves the last heartbeat of job `id` of `queue` `seconds` into the past, as if its worker had gone quiet (tests and tools). */
+export async function backdateHeartbeat(db: Queryable, queue: string, id: string, seconds: number): Promise<void> {
+  await db.query(
+    `UPDATE ${JOB_TABLE} SET heartbeat_on = now() - make_interval(secs => $3) WHERE name = $1 AND id = $2`,
+    [queue, id, seconds],
+  )
+}

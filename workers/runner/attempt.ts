@@ -113,10 +113,12 @@ export class Attempt {
 
   /**
    * The owner cancelled: aborts with "cancel" and starts the queue's `cancelGraceSeconds`, after
-   * which a handler still running is settled as cancelled without it. False if already aborted.
+   * which a handler still running is settled as cancelled without it. False if already aborted or
+   * the handler already returned.
    */
   cancel(): boolean {
-    if (this.controller.signal.aborted) return false
+    // Settling: the handler already returned, nothing is left to stop.
+    if (this.settling || this.controller.signal.aborted) return false
     this.snapshot = { ...this.snapshot, cancelRequested: true }
     this.abort('cancel')
     this.timers.push(
