@@ -44,8 +44,8 @@ export const DEFAULT_QUEUE_OPTIONS: Required<QueueOptions> = {
 
 /**
  * A progress message: text, or a function of the report it belongs to. A function is called only
- * when the report is about to be written or sent (about ten times a second at most), so reporting
- * on every row stays cheap even when the message formats numbers.
+ * when the report is about to be written or sent (on the runner's progress timers, a few times a
+ * second), so reporting on every row stays cheap even when the message formats numbers.
  */
 export type ProgressMessage = string | ((report: { current: number; total: number }) => string)
 
@@ -153,9 +153,10 @@ export abstract class QueueService<Item, Result> {
    *   or `message` keeps its last value.
    *
    * Either form only stores the numbers: the runner samples them on its timers, writing to the
-   * database about once a second and publishing about ten events a second, and the last report
-   * is always delivered with the job's final state. So calling it on every row costs a few
-   * nanoseconds. Numbers are stored whole and non-negative; the message is cut at 500 characters.
+   * database at most every `progressWriteMs` (default 1 s) and publishing at most every
+   * `progressEmitMs` (see `RunnerTiming`), and the last report is always delivered with the job's
+   * final state. So calling it on every row costs tens of nanoseconds. Numbers are stored whole
+   * and non-negative; the message is cut at 500 characters (`PROGRESS_MESSAGE_MAX`).
    */
   protected reportProgress(progress: ProgressReport): void
   protected reportProgress(current: number, total?: number, message?: ProgressMessage): void

@@ -116,10 +116,13 @@ export class QueueRunner {
 
   private startAttempt({ job, record: { ownerId, ...snapshot } }: StartedJob): void {
     const { pool, log, publish } = this.deps
-    const deps = { pool, log, publish, options: this.options, intervals: this.timing }
     const attempt = new Attempt(job.id, job.retryCount, ownerId, snapshot, {
-      ...deps,
-      release: (a, outcome) => void this.release(a, outcome),
+      pool,
+      log,
+      publish,
+      options: this.options,
+      intervals: this.timing,
+      release: (released, outcome) => void this.release(released, outcome),
     })
     // An earlier attempt of this job still here lost its claim (pg-boss expired or retried it):
     // it must write nothing more. Its writes are fenced by attempt in the database as well.
