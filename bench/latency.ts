@@ -15,7 +15,7 @@ import { requestCancel } from '@/lib/server/job-store'
 import { signRealtimeToken } from '@/lib/server/tokens'
 import { JobCancelledError } from '@/workers/queue-service'
 import type { JobWatcher } from './job-watcher'
-import { OVERHEAD_QUEUE, OverheadResult, PROBE_QUEUE, setProbe } from './queues'
+import { OVERHEAD_QUEUE, OverheadResult, PROBE_QUEUE, setProbe, type OverheadItem } from './queues'
 import { compared, figure, median, percentile, type ScenarioResult } from './report'
 
 /** Samples taken and thrown away before each latency series (JIT, connections). */
@@ -304,40 +304,39 @@ export async function cancelScenario(o: LatencyOptions & { samples: number }): P
 }
 
 /**
- * Scenario 6: the same CPU-bound loop with and without `reportProgress()` on every row, alternating
- * which runs first; wall time of the handler itself (medians).
+ * Scenario 6: the same CPU-bound loop never reporting, reporting every row with the per-row form
+ * `reportProgress(current, total, message)`, and with a whole report object built per row; the
+ * order rotates between repeats; wall time of the handler itself (medians).
  */
 export async function overheadScenario(o: LatencyOptions & { rows: number; repeats: number }): Promise<ScenarioResult> {
   const owner = randomUUID()
-  const time = async (report: boolean) => {
+  const time = async (report: OverheadItem['report']) => {
     const job = await enqueueJob(o.pool, { queue: OVERHEAD_QUEUE, ownerId: owner, payload: { rows: o.rows, report } })
     const done = await o.watcher.waitFor(job.id, SETTLED_STATES, JOB_TIMEOUT_MS * 4)
     if (done.state !== 'completed') throw new Error(`overhead job ${job.id} ended ${done.state}`)
     return OverheadResult.parse(done.result).elapsedMs
   }
-  // One untimed pair warms the loop and reportProgress up.
-  await time(false)
-  await time(true)
-  const quiet: number[] = []
-  const reporting: number[] = []
+  const variants = ['never', 'per-row', 'object'] as const
+  // One untimed round warms the loop and reportProgress up.
+  for (const variant of variants) await time(variant)
+  const times = { never: [] as number[], 'per-row': [] as number[], object: [] as number[] }
   for (let i = 0; i < o.repeats; i++) {
-    if (i % 2 === 0) {
-      quiet.push(await time(false))
-      reporting.push(await time(true))
-    } else {
-      reporting.push(await time(true))
-      quiet.push(await time(false))
+    for (let k = 0; k < variants.length; k++) {
+      const variant = variants[(i + k) % variants.length]!
+      times[variant].push(await time(variant))
     }
   }
-  const withReports = median(reporting)
-  const without = median(quiet)
+  const never = median(times.never)
+  const perRow = median(times['per-row'])
+  const object = median(times.object)
   return {
     measurements: [
-      compared('progress.overhead', withReports, 'ms', 'never reporting', without),
-      figure('progress.report_ns', ((withReports - without) * 1e6) / o.rows, 'ns/call'),
+      compared('progress.overhead', perRow, 'ms', 'never reporting', never),
+      figure('progress.report_ns', ((perRow - never) * 1e6) / o.rows, 'ns/call'),
+      compared('progress.overhead.object', object, 'ms', 'never reporting', never),
     ],
     notes: [
-      `progress overhead: ${o.rows.toLocaleString('en-US')} rows (format one CSV line each), median of ${o.repeats}: ${withReports.toFixed(1)} ms reporting every row vs ${without.toFixed(1)} ms never reporting`,
+      `progress overhead: ${o.rows.toLocaleString('en-US')} rows (format one CSV line each), median of ${o.repeats}: ${perRow.toFixed(1)} ms reporting every row with reportProgress(current, total, message), ${object.toFixed(1)} ms with a report object and message built per row, ${never.toFixed(1)} ms never reporting`,
     ],
   }
 }

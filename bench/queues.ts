@@ -66,8 +66,15 @@ class ProbeQueue extends QueueService<typeof probeQueue> {
   }
 }
 
-/** Payload of an overhead job: how many rows to loop over, and whether to report each one. */
-export const OverheadItem = z.object({ rows: z.number().int().positive(), report: z.boolean() })
+/**
+ * Payload of an overhead job: how many rows to loop over, and how to report each one: not at all,
+ * with the per-row form `reportProgress(current, total, message)` (a message function made once),
+ * or with a whole report object whose message is built on every row.
+ */
+export const OverheadItem = z.object({
+  rows: z.number().int().positive(),
+  report: z.enum(['never', 'per-row', 'object']),
+})
 export type OverheadItem = z.infer<typeof OverheadItem>
 
 /** Result of an overhead job: the handler's own wall time, and a checksum that keeps the loop alive. */
@@ -96,12 +103,16 @@ class OverheadQueue extends QueueService<typeof overheadQueue> {
   async handleItem({ rows, report }: OverheadItem): Promise<OverheadResult> {
     const started = performance.now()
     let checksum = 0
+    const processed = ({ current, total }: { current: number; total: number }) =>
+      `Processed ${current} of ${total} rows`
     for (let i = 0; i < rows; i++) {
       // Per-row work: one CSV line of a city row, the export's job minus the database.
       const row = SAMPLE_ROWS[i & 1023]!
       const line = `${row.id},${row.name},${row.country},${row.population},${row.latitude},${row.longitude}\r\n`
       checksum = (checksum + line.length) | 0
-      if (report) this.reportProgress({ current: i + 1, total: rows, message: `Processed ${i + 1} of ${rows} rows` })
+      if (report === 'per-row') this.reportProgress(i + 1, rows, processed)
+      else if (report === 'object')
+        this.reportProgress({ current: i + 1, total: rows, message: `Processed ${i + 1} of ${rows} rows` })
       // Yield like a handler reading a stream does, so the coalescing timers really run in between.
       if ((i + 1) % YIELD_EVERY === 0) await yieldToEventLoop()
     }

@@ -11,7 +11,7 @@ import type pg from 'pg'
 import { PgBoss } from 'pg-boss'
 import { withTransaction } from '@/lib/server/db'
 import { producerFor } from '@/lib/server/enqueue'
-import { PGBOSS_SCHEMA } from '@/workers/migrate'
+import { PGBOSS_SCHEMA, countBossJobs, onConnection } from '@/lib/server/pgboss'
 import { bullLabel, withBullMQ, type BullBackend } from './bullmq'
 import { NOOP_QUEUE } from './queues'
 import { compared, figure, percentile, type Measurement, type ScenarioResult } from './report'
@@ -120,7 +120,7 @@ export async function enqueueBatch(pool: pg.Pool, queue: string, ownerId: string
     await boss.insert(
       queue,
       ids.map((id) => ({ id, data: {} })),
-      { db: { executeSql: (text, values) => db.query(text, values) } },
+      onConnection(db),
     )
   })
 }
@@ -157,7 +157,8 @@ function template(pool: pg.Pool): ThroughputSystem {
 
 async function withPgBoss<T>(url: string, fn: (system: ThroughputSystem) => Promise<T>): Promise<T> {
   const queue = 'bench_pgboss_noop'
-  // Its own instance on the same schema, with LISTEN/NOTIFY on as the template has it.
+  // Its own instance on the same schema, with pg-boss's LISTEN/NOTIFY wake-ups on (the template
+  // wakes on its own job-change NOTIFY instead).
   const boss = new PgBoss({
     connectionString: url,
     schema: PGBOSS_SCHEMA,
@@ -176,15 +177,7 @@ async function withPgBoss<T>(url: string, fn: (system: ThroughputSystem) => Prom
       { localConcurrency: CONCURRENCY, batchSize: 1, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 0.5 },
       async () => undefined,
     )
-    const count = async (states: string) =>
-      (
-        await boss
-          .getDb()
-          .executeSql(
-            `SELECT count(*)::int AS n FROM ${PGBOSS_SCHEMA}.job WHERE name = $1 AND state::text = ANY($2::text[])`,
-            [queue, states.split(',')],
-          )
-      ).rows[0].n as number
+    const count = (states: string) => countBossJobs(boss.getDb(), queue, states.split(','))
     return await fn({
       enqueue: async (n) =>
         void (await boss.insert(

@@ -7,6 +7,7 @@ import type pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPool } from '@/lib/server/db'
 import { enqueueJob, stopProducer } from '@/lib/server/enqueue'
+import { bossJobState } from '@/lib/server/pgboss'
 import { createTestDatabase, type TestDatabase } from './kit'
 import { type FaultItem } from './fault-queues'
 import { watchJobs, type JobWatch } from './job-watch'
@@ -45,11 +46,7 @@ function enqueue(queue: 'fault-retry' | 'fault-final', item: Partial<FaultItem>)
 }
 
 async function bossState(queue: string, id: string): Promise<string | undefined> {
-  const { rows } = await pool.query<{ state: string }>('SELECT state FROM pgboss.job WHERE name = $1 AND id = $2', [
-    queue,
-    id,
-  ])
-  return rows[0]?.state
+  return (await bossJobState(pool, queue, id)) ?? undefined
 }
 
 describe('a worker killed with kill -9 in the middle of a job', () => {

@@ -209,11 +209,13 @@ describe('/downloads/:jobId', () => {
       const owner = randomUUID()
       const id = randomUUID()
       const result = { fileName: 'x.csv', rows: 1, bytes: 3, downloadUrl: `/downloads/${id}` }
+      // Parts are written by the attempt that owns the job (the schema's fence), then the job moves on.
       await sql.query(
-        `INSERT INTO app.jobs (id, queue, owner_id, state, payload, result) VALUES ($1, 'exports', $2, $3, '{}', $4)`,
-        [id, owner, state, JSON.stringify(result)],
+        `INSERT INTO app.jobs (id, queue, owner_id, state, attempt, payload, result) VALUES ($1, 'exports', $2, 'active', 1, '{}', $3)`,
+        [id, owner, JSON.stringify(result)],
       )
-      await sql.query(`INSERT INTO app.job_file_parts (job_id, part, data) VALUES ($1, 0, 'a,b')`, [id])
+      await sql.query(`INSERT INTO app.job_file_parts (job_id, part, data, attempt) VALUES ($1, 0, 'a,b', 1)`, [id])
+      await sql.query(`UPDATE app.jobs SET state = $2 WHERE id = $1`, [id, state])
       expect((await download(id, await tokens.signSessionToken(SECRET, owner))).status).toBe(404)
     },
   )

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { EXPORTS_QUEUE } from '@/lib/jobs/exports'
 import { createPool } from '@/lib/server/db'
 import { enqueueJob, stopProducer } from '@/lib/server/enqueue'
+import { bossJobState } from '@/lib/server/pgboss'
 import { findJob } from '@/lib/server/job-store'
 import { type FaultItem } from './fault-queues'
 import { watchJobs, type JobWatch } from './job-watch'
@@ -60,11 +61,7 @@ function exportCities(query: Record<string, unknown>) {
 }
 
 async function bossState(queue: string, id: string): Promise<string | undefined> {
-  const { rows } = await pool.query<{ state: string }>('SELECT state FROM pgboss.job WHERE name = $1 AND id = $2', [
-    queue,
-    id,
-  ])
-  return rows[0]?.state
+  return (await bossJobState(pool, queue, id)) ?? undefined
 }
 
 /** stderr lines other than the one expected per interrupted attempt, for the report on failure. */

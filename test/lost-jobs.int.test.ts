@@ -13,7 +13,7 @@ import { createPool } from '@/lib/server/db'
 import { enqueueJob, stopProducer } from '@/lib/server/enqueue'
 import { countUnsettledForOwner } from '@/lib/server/job-store'
 import { stuckJobs } from '@/lib/server/ops'
-import { PGBOSS_SCHEMA } from '@/workers/migrate'
+import { PGBOSS_SCHEMA } from '@/lib/server/pgboss'
 import { QueueService, type QueueClass } from '@/workers/queue-service'
 import type { Worker } from '@/workers/worker'
 import { createTestDatabase, startTestWorker, waitForJob, type TestDatabase } from './kit'
@@ -79,7 +79,7 @@ describe('a job whose pg-boss job is gone', () => {
         settledAt: expect.any(String),
       })
       expect(await countUnsettledForOwner(pool, owner, PARKED)).toBe(0)
-      expect((await stuckJobs(pool, PGBOSS_SCHEMA)).map((j) => j.id)).toContain(waiting.id)
+      expect((await stuckJobs(pool)).map((j) => j.id)).toContain(waiting.id)
     },
   )
 

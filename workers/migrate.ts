@@ -6,12 +6,10 @@
 import { runner } from 'node-pg-migrate'
 import { fileURLToPath } from 'node:url'
 import { PgBoss } from 'pg-boss'
+import { PGBOSS_SCHEMA } from '@/lib/server/pgboss'
 import type { Logger } from './logger'
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations', import.meta.url))
-
-/** The schema pg-boss installs into. */
-export const PGBOSS_SCHEMA = 'pgboss'
 
 /** Applies pending migrations of `app.*`. Concurrent callers wait for each other (advisory lock). */
 export async function migrateApp(databaseUrl: string, log: Logger): Promise<void> {

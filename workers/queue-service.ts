@@ -10,15 +10,17 @@ import type { AnyQueueContract, PayloadOf, ResultOf } from '@/lib/jobs/queue'
 export { DEFAULT_QUEUE_OPTIONS, type QueueOptions } from '@/lib/jobs/queue'
 
 /**
- * A progress report as a handler gives it: `current` of `total` units and a message, either text
- * or a function of the report. A function is called only when the report is about to be written
- * or sent (about six times a second at most: five events and one write), so reporting on every row stays cheap even when
- * the message formats numbers.
+ * A progress message: text, or a function of the report it belongs to. A function is called only
+ * when the report is about to be written or sent (on the runner's progress timers, a few times a
+ * second), so reporting on every row stays cheap even when the message formats numbers.
  */
+export type ProgressMessage = string | ((report: { current: number; total: number }) => string)
+
+/** A progress report as a handler gives it: `current` of `total` units and a message. */
 export interface ProgressReport {
   current: number
   total: number
-  message: string | ((report: { current: number; total: number }) => string)
+  message: ProgressMessage
 }
 
 /** What a queue's handler can use besides its item. */
@@ -33,9 +35,16 @@ export interface JobContext {
   readonly ownerId: string
   /** 1 for the first attempt, 2 for the first retry, ... */
   readonly attempt: number
-  /** Aborted when the owner cancels the job or the worker shuts down. */
+  /**
+   * Aborted when this attempt must stop. `signal.reason` says why: `'cancel'` (its owner or an
+   * operator cancelled), `'shutdown'` (the worker is stopping), `'expired'` (a second before
+   * `expireInSeconds`) or `'lost'` (pg-boss no longer counts this worker's claim, for example after
+   * heartbeats failed during a database outage).
+   */
   readonly signal: AbortSignal
+  /** See `QueueService.reportProgress`. */
   reportProgress(progress: ProgressReport): void
+  reportProgress(current: number, total?: number, message?: ProgressMessage): void
 }
 
 /** Thrown by `checkCancelled()`; the runner settles the job as cancelled. */
@@ -98,21 +107,44 @@ export abstract class QueueService<C extends AnyQueueContract> {
     return context
   }
 
-  /** Aborted when the owner cancels or the worker shuts down; pass it to fetch, streams, timers. */
+  /**
+   * This attempt's abort signal; pass it to fetch, streams and timers. It fires on cancel (the
+   * owner or an operator), shutdown, expiry (a second before `expireInSeconds`) and a lost claim
+   * (pg-boss no longer counts this worker's heartbeat); `signal.reason` is `'cancel'`,
+   * `'shutdown'`, `'expired'` or `'lost'`. A handler that ignores it is settled without it (after
+   * `cancelGraceSeconds`, a second past the expiry, or a shutdown's grace) and every later write of
+   * that attempt (progress, file parts, result) is discarded.
+   */
   protected get signal(): AbortSignal {
     return this.job.signal
   }
 
   /**
-   * Reports progress: `current` of `total` units and a message. Cheap to call per row: database
-   * writes are coalesced (about one a second) and realtime events bounded (at most five a second);
-   * the last report is always delivered.
+   * Reports progress: `current` of `total` units and a message. Two forms, one effect:
+   * - `reportProgress({ current, total, message })`: a whole report;
+   * - `reportProgress(current, total?, message?)`: the per-row form, which allocates nothing when
+   *   `message` is a string constant or a function made once outside the loop; an omitted `total`
+   *   or `message` keeps its last value.
+   *
+   * Either form only stores the numbers: the runner samples them on its timers, writing to the
+   * database at most every `progressWriteMs` (default 1 s) and publishing at most every
+   * `progressEmitMs` (see `RunnerTiming`), and the last report is always delivered with the job's
+   * final state. So calling it on every row costs tens of nanoseconds. Numbers are stored whole
+   * and non-negative; the message is cut at 500 characters (`PROGRESS_MESSAGE_MAX`).
    */
-  protected reportProgress(progress: ProgressReport): void {
-    this.job.reportProgress(progress)
+  protected reportProgress(progress: ProgressReport): void
+  protected reportProgress(current: number, total?: number, message?: ProgressMessage): void
+  protected reportProgress(first: ProgressReport | number, total?: number, message?: ProgressMessage): void {
+    const job = this.job
+    if (typeof first === 'number') job.reportProgress(first, total, message)
+    else job.reportProgress(first)
   }
 
-  /** Throws `JobCancelledError` if the job was cancelled. Call it at safe points between steps. */
+  /**
+   * Throws `JobCancelledError` once this attempt's `signal` fired: on cancel, shutdown, expiry or a
+   * lost claim (see `signal`). Call it at safe points between steps. The runner settles a cancel
+   * as cancelled and the other reasons as a failed attempt, retried while attempts remain.
+   */
   protected checkCancelled(): void {
     if (this.job.signal.aborted) throw new JobCancelledError()
   }

@@ -7,12 +7,14 @@ import { PgBoss } from 'pg-boss'
 import type pg from 'pg'
 import { JOB_CHANGED_CHANNEL } from '@/lib/jobs/events'
 import { createPool } from '@/lib/server/db'
-import { cancelRequestedAmong, reconcileLostJobs, reconcileOrphanedJobs } from '@/lib/server/job-store'
+import { cancelRequestedAmong } from '@/lib/server/job-store'
+import { PGBOSS_SCHEMA, reconcileLostJobs, reconcileOrphanedJobs } from '@/lib/server/pgboss'
 import type { Logger } from './logger'
 import { startMaintenance } from './maintenance'
-import { PGBOSS_SCHEMA, migrateApp } from './migrate'
+import { migrateApp } from './migrate'
 import { DEFAULT_QUEUE_OPTIONS, type QueueClass } from './queue-service'
-import { QueueRunner, type RunnerTiming } from './queue-runner'
+import { QueueRunner } from './runner/queue-runner'
+import type { RunnerTiming } from './runner/timing'
 import { JobChangedNotification, startRealtime, type Realtime } from './realtime'
 
 export interface WorkerOptions {
@@ -37,15 +39,6 @@ export interface Worker {
   runners: Map<string, QueueRunner>
   /** Graceful stop: no new fetches, running jobs get `graceMs` (default 10 s), then everything closes in order. */
   stop(graceMs?: number): Promise<void>
-}
-
-/** The NOTIFY channel pg-boss wakes workers of notify-enabled queues on (same expression as pg-boss's own). */
-async function pgBossChannel(pool: pg.Pool): Promise<string> {
-  const { rows } = await pool.query<{ channel: string }>(
-    `SELECT 'pgboss_' || left(encode(sha224($1::bytea), 'hex'), 24) AS channel`,
-    [PGBOSS_SCHEMA],
-  )
-  return rows[0]!.channel
 }
 
 /**
@@ -82,10 +75,11 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     const queue = new Queue({ pool })
     const { name } = queue.contract
     if (runners.has(name)) throw new Error(`two handlers for queue ${name}`)
+    // No pg-boss NOTIFY per job: our own job-change notification wakes the runner (below).
     const options = {
       ...DEFAULT_QUEUE_OPTIONS,
       ...queue.contract.options,
-      notify: true,
+      notify: false,
       retentionSeconds: PGBOSS_RETENTION_SECONDS,
     }
     // createQueue keeps the first writer's options; updateQueue makes this deploy's options win.
@@ -105,12 +99,11 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
 
   const db = boss.getDb()
   if (!db.listen) throw new Error('pg-boss database adapter cannot LISTEN')
+  // One listener for everything a job change means here: wake the runner of a queue that has a
+  // job queued (a new job, a retry, an operator's retry), abort a running job whose owner
+  // cancelled, and tell the owner's sockets.
+  const wakeAll = () => runners.forEach((r) => r.wake())
   const listeners = [
-    await db.listen(
-      await pgBossChannel(pool),
-      (queueName) => runners.get(queueName)?.wake(),
-      () => runners.forEach((r) => r.wake()),
-    ),
     await db.listen(
       JOB_CHANGED_CHANNEL,
       (payload) => {
@@ -118,16 +111,22 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
         try {
           notification = JobChangedNotification.parse(JSON.parse(payload))
         } catch {
+          wakeAll()
           return log.warn('ignored a malformed job change notification')
         }
         const snapshot = notification.snapshot
-        if (!snapshot) void pollCancels().catch(() => undefined)
+        if (!snapshot) {
+          // Too large to carry its snapshot: its queue and state are unknown here.
+          wakeAll()
+          void pollCancels().catch(() => undefined)
+        } else if (snapshot.state === 'queued') runners.get(String(snapshot.queue))?.wake()
         else if (snapshot.cancelRequested === true && snapshot.state === 'active') cancelIfRunning(notification.id)
         realtime.onJobChanged(notification).catch((err) => log.warn(`realtime emit failed: ${(err as Error).message}`))
       },
-      // (Re)connected: NOTIFYs sent while the listener was down are lost. Open tabs get every job
-      // changed meanwhile as it is now, and running jobs whose cancel was asked are aborted.
+      // (Re)connected: NOTIFYs sent while the listener was down are lost. Runners fetch, open tabs
+      // get every job changed meanwhile as it is now, and running jobs whose cancel was asked are aborted.
       () => {
+        wakeAll()
         void pollCancels().catch(() => undefined)
         realtime
           .catchUp()
@@ -147,9 +146,9 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   // Records whose pg-boss job is gone altogether are settled as failed (JOB_LOST).
   const reconcile = setInterval(() => {
     const localIds = [...runners.values()].flatMap((r) => r.activeJobIds)
-    reconcileLostJobs(pool, PGBOSS_SCHEMA, localIds)
+    reconcileLostJobs(pool, localIds)
       .then((n) => n && log.warn(`${n} job(s) lost by a stopped worker were handed back to pg-boss's retry`))
-      .then(() => reconcileOrphanedJobs(pool, PGBOSS_SCHEMA, localIds))
+      .then(() => reconcileOrphanedJobs(pool, localIds))
       .then((n) => n && log.warn(`${n} job(s) whose pg-boss job was deleted were settled as failed (JOB_LOST)`))
       .catch((err) => log.warn(`reconcile failed: ${(err as Error).message}`))
   }, o.reconcileMs ?? 5000)

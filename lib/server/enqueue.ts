@@ -9,9 +9,7 @@ import { PgBoss } from 'pg-boss'
 import type { JobSnapshot } from '@/lib/jobs/job'
 import { inTransactionScope, scopedQuery, withTransaction, type Queryable } from './db'
 import { insertJob } from './job-store'
-
-/** pg-boss's schema; the worker installs it (workers/migrate.ts). */
-const PGBOSS_SCHEMA = 'pgboss'
+import { PGBOSS_SCHEMA, onConnection } from './pgboss'
 
 const producers = new WeakMap<pg.Pool, Promise<PgBoss>>()
 
@@ -90,7 +88,7 @@ export async function enqueueJob(
       idempotencyKey: options.idempotencyKey,
     })
     if (inserted.created) {
-      await boss.send(job.queue, job.payload, { id, db: { executeSql: (text, values) => db.query(text, values) } })
+      await boss.send(job.queue, job.payload, { id, ...onConnection(db) })
     }
     return inserted.job
   }

@@ -7,7 +7,7 @@ import type { Queryable } from './db'
 import { PART_BYTES, createFileWriter, deleteFile, readFile } from './file-store'
 
 /**
- * An in-memory stand-in for `app.job_file_parts` that understands the three statements
+ * An in-memory stand-in for `app.job_file_parts` that understands the statements
  * file-store.ts runs. `holdInserts` keeps every INSERT pending until `release()` is called,
  * the way a slow database would.
  */
@@ -67,7 +67,7 @@ describe('file store', () => {
   it('stores a file in parts numbered from 0 and reads back the same bytes', async () => {
     const store = fakeParts()
     const data = chunks(3 * PART_BYTES + 12_345)
-    const writer = createFileWriter(store.db, 'job-1')
+    const writer = createFileWriter(store.db, 'job-1', 1)
     await pipeline(Readable.from(data), writer)
 
     const expected = Buffer.concat(data)
@@ -78,7 +78,7 @@ describe('file store', () => {
 
   it('stores an empty file as no parts, and reads it back as empty', async () => {
     const store = fakeParts()
-    const writer = createFileWriter(store.db, 'job-1')
+    const writer = createFileWriter(store.db, 'job-1', 1)
     await pipeline(Readable.from([]), writer)
     expect(writer.bytes).toBe(0)
     expect(store.parts('job-1')).toEqual([])
@@ -87,16 +87,16 @@ describe('file store', () => {
 
   it('replaces the earlier file of the same job, as a retried attempt starts over', async () => {
     const store = fakeParts()
-    await pipeline(Readable.from(chunks(2 * PART_BYTES + 1)), createFileWriter(store.db, 'job-1'))
+    await pipeline(Readable.from(chunks(2 * PART_BYTES + 1)), createFileWriter(store.db, 'job-1', 1))
     const second = Buffer.from('id,name\r\n')
-    await pipeline(Readable.from([second]), createFileWriter(store.db, 'job-1'))
+    await pipeline(Readable.from([second]), createFileWriter(store.db, 'job-1', 2))
     expect((await readAll(store.db, 'job-1')).equals(second)).toBe(true)
     expect(store.parts('job-1').map(([part]) => part)).toEqual([0])
   })
 
   it('leaves no part behind when an aborted write is cleaned up after idle()', async () => {
     const store = fakeParts()
-    const writer = createFileWriter(store.db, 'job-1')
+    const writer = createFileWriter(store.db, 'job-1', 1)
     const controller = new AbortController()
     store.holdInserts()
     const source = Readable.from(

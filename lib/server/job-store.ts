@@ -237,56 +237,6 @@ export async function lockActiveAttempt(db: Queryable, id: string, attempt: numb
   return rowCount === 1
 }
 
-/**
- * Brings records of lost attempts in line with pg-boss: a job we think is active whose pg-boss
- * job was retried or failed by pg-boss's monitor (the worker stopped heartbeating, or the attempt
- * expired) becomes queued ("worker lost, retrying") or failed. Jobs running in this process
- * (`localIds`) are left alone. Reads pg-boss's job table (`<schema>.job`: id, name, state,
- * retry_count, start_after). Returns how many records changed.
- */
-export async function reconcileLostJobs(db: Queryable, pgbossSchema: string, localIds: string[]): Promise<number> {
-  const lost = JSON.stringify({ code: 'WORKER_LOST', message: 'The worker running this job stopped responding.' })
-  const { rowCount } = await db.query(
-    `UPDATE app.jobs j
-        SET state = CASE WHEN b.state = 'failed' THEN 'failed' ELSE 'queued' END,
-            error = $2::jsonb,
-            settled_at = CASE WHEN b.state = 'failed' THEN now() END,
-            retry_at = CASE WHEN b.state = 'failed' THEN NULL ELSE b.start_after END
-       FROM ${pgbossSchema}.job b
-      WHERE j.state = 'active' AND b.id = j.id AND b.name = j.queue
-        AND NOT (j.id = ANY($1::uuid[]))
-        AND (b.state IN ('created', 'retry', 'failed') OR (b.state = 'active' AND b.retry_count + 1 > j.attempt))`,
-    [localIds, lost],
-  )
-  return rowCount ?? 0
-}
-
-/** Error code of a record whose pg-boss job disappeared before it settled (see `reconcileOrphanedJobs`). */
-export const JOB_LOST = 'JOB_LOST'
-
-/**
- * Settles as failed (`JOB_LOST`) every record still queued or active whose pg-boss job no longer
- * exists: deleted by hand, by pg-boss retention, or never inserted. Nothing could ever run or
- * settle such a record: it would wait forever and count against its owner's limit. Records and
- * pg-boss jobs are created in one transaction, so a record is never briefly without its job.
- * Jobs running in this process (`localIds`) are left to their runner (its heartbeat notices the
- * loss). Reads pg-boss's job table (`<schema>.job`). Returns how many records it settled.
- */
-export async function reconcileOrphanedJobs(db: Queryable, pgbossSchema: string, localIds: string[]): Promise<number> {
-  const lost = JSON.stringify({
-    code: JOB_LOST,
-    message: 'This job was lost by the queue before it finished. Start it again.',
-  })
-  const { rowCount } = await db.query(
-    `UPDATE app.jobs j
-        SET state = 'failed', error = $2::jsonb, settled_at = now(), retry_at = NULL
-      WHERE j.state IN ('queued', 'active') AND NOT (j.id = ANY($1::uuid[]))
-        AND NOT EXISTS (SELECT 1 FROM ${pgbossSchema}.job b WHERE b.name = j.queue AND b.id = j.id)`,
-    [localIds, lost],
-  )
-  return rowCount ?? 0
-}
-
 /** Next value of the change sequence, for realtime updates that are not written to the row. */
 export async function nextSeq(db: Queryable): Promise<number> {
   const { rows } = await db.query<{ seq: number }>(`SELECT nextval('app.job_seq') AS seq`)

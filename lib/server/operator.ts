@@ -9,6 +9,7 @@ import pg from 'pg'
 import type { PgBoss } from 'pg-boss'
 import { env } from './env'
 import { withTransaction } from './db'
+import { affectedCount, onConnection } from './pgboss'
 import { OPERATOR_TTL_S, signOperatorToken, verifyOperatorToken } from './tokens'
 
 export const OPERATOR_COOKIE = 'nbj_operator'
@@ -71,11 +72,9 @@ export async function retryJobAsOperator(pool: pg.Pool, boss: PgBoss, jobId: str
     )
     const job = rows[0]
     if (!job) return false
-    const db = { db: { executeSql: (text: string, values?: unknown[]) => client.query(text, values) } }
-    const retried = (await boss.retry(job.queue, jobId, db)) as { affected?: number }
-    if (retried.affected) return true
-    const resumed = (await boss.resume(job.queue, jobId, db)) as { affected?: number }
-    if (resumed.affected) return true
+    const db = onConnection(client)
+    if (affectedCount(await boss.retry(job.queue, jobId, db))) return true
+    if (affectedCount(await boss.resume(job.queue, jobId, db))) return true
     await boss.deleteJob(job.queue, jobId, db)
     await boss.send(job.queue, job.payload, { id: jobId, ...db })
     return true

@@ -2,9 +2,7 @@
  * What the operator view shows: per-queue counts (pg-boss) and stuck jobs.
  */
 import type { PgBoss } from 'pg-boss'
-import { JobSnapshot } from '@/lib/jobs/job'
 import type { Queryable } from './db'
-import { JOB_LOST } from './job-store'
 
 export interface QueueCounts {
   name: string
@@ -38,28 +36,5 @@ export async function queueCounts(db: Queryable, boss: PgBoss): Promise<QueueCou
     .sort((a, b) => a.name.localeCompare(b.name))
 }
 
-/**
- * Jobs an operator should look at: active ones whose worker has not sent a heartbeat within the
- * queue's `heartbeatSeconds` (pg-boss's `heartbeat_on`: their worker is probably gone; pg-boss's
- * monitor will retry them shortly), and jobs settled as failed because their pg-boss job was
- * deleted before they finished (`JOB_LOST`, newest first, while retention keeps them). Reads
- * pg-boss's job table (`<schema>.job`). At most 50 of each.
- */
-export async function stuckJobs(
-  db: Queryable,
-  pgbossSchema = 'pgboss',
-): Promise<(JobSnapshot & { ownerId: string })[]> {
-  const { rows } = await db.query<{ snapshot: unknown; owner_id: string }>(
-    `(SELECT app.job_snapshot(j) AS snapshot, j.owner_id FROM app.jobs j
-       JOIN ${pgbossSchema}.job b ON b.id = j.id AND b.name = j.queue
-      WHERE j.state = 'active' AND b.state = 'active' AND b.heartbeat_seconds IS NOT NULL
-        AND coalesce(b.heartbeat_on, b.started_on) < now() - make_interval(secs => b.heartbeat_seconds)
-      ORDER BY j.started_at LIMIT 50)
-     UNION ALL
-     (SELECT app.job_snapshot(j), j.owner_id FROM app.jobs j
-       WHERE j.state = 'failed' AND j.error->>'code' = $1
-       ORDER BY j.settled_at DESC LIMIT 50)`,
-    [JOB_LOST],
-  )
-  return rows.map((r) => ({ ...JobSnapshot.parse(r.snapshot), ownerId: r.owner_id }))
-}
+/** Active jobs whose worker stopped sending heartbeats, and jobs lost by pg-boss (read in lib/server/pgboss.ts). */
+export { stuckJobs } from './pgboss'

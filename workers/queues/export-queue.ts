@@ -29,7 +29,7 @@ export class ExportQueue extends QueueService<typeof exportsQueue> {
 
   async handleItem(item: ExportItem): Promise<ExportResult> {
     const { pool } = this.deps
-    const { jobId } = this.job
+    const { jobId, attempt } = this.job
     this.reportProgress({ current: 0, total: 0, message: 'Counting rows...' })
     const { where, values } = citiesWhere(item)
     const counted = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM app.cities ${where}`, values)
@@ -37,7 +37,7 @@ export class ExportQueue extends QueueService<typeof exportsQueue> {
     this.checkCancelled()
 
     const client = await pool.connect()
-    const writer = createFileWriter(pool, jobId)
+    const writer = createFileWriter(pool, jobId, attempt)
     let failed = false
     const startedAt = Date.now()
     const { rowsPerSecond, signal } = this
@@ -69,7 +69,7 @@ export class ExportQueue extends QueueService<typeof exportsQueue> {
       // Cancelled or failed: no partial file may stay behind or be offered for download. The
       // pipeline rejects at once on abort, while a part may still be being stored: wait for it first.
       await writer.idle()
-      await deleteFile(pool, jobId).catch(() => undefined)
+      await deleteFile(pool, jobId, attempt).catch(() => undefined)
       throw err
     } finally {
       // A COPY stopped midway leaves its connection in an unknown state: discard it.
