@@ -40,5 +40,7 @@ export async function proxy(request: NextRequest) {
 }
 
 export const config = {
-  matcher: ['/((?!_next/static|_next/image|favicon.ico|api/health).*)'],
+  // Not /api/imports: Next buffers the body of every request the proxy sees (up to 10 MB, then
+  // cuts it), and that route streams uploads of up to IMPORT_MAX_BYTES. It reads the session itself.
+  matcher: ['/((?!_next/static|_next/image|favicon.ico|api/health|api/imports).*)'],
 }

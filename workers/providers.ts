@@ -5,5 +5,10 @@
 import type { QueueClass } from './queue-service'
 import { DeferredQueue } from './queues/deferred-queue'
 import { ExportQueue } from './queues/export-queue'
+import { ImportQueue } from './queues/import-queue'
 
-export const providers: QueueClass[] = [ExportQueue as QueueClass, DeferredQueue as QueueClass]
+export const providers: QueueClass[] = [
+  ExportQueue as QueueClass,
+  ImportQueue as QueueClass,
+  DeferredQueue as QueueClass,
+]

@@ -3,8 +3,10 @@ import { useEffect, useState } from 'react'
 import { cancelJob } from '@/app/actions'
 import { describeJob } from '@/lib/jobs/describe'
 import { ExportResult } from '@/lib/jobs/exports'
+import { IMPORTS_QUEUE } from '@/lib/jobs/imports'
 import { isCancellable, stateLabel, type JobSnapshot } from '@/lib/jobs/job'
 import { useRememberJob } from '@/lib/client/use-jobs'
+import { ImportResultView } from './import-result'
 
 const numbers = new Intl.NumberFormat('en-US')
 const describe = describeJob
@@ -71,7 +73,7 @@ export function JobItem({ job }: { job: JobSnapshot }) {
       </div>
       <div
         role="progressbar"
-        aria-label="Export progress"
+        aria-label={job.queue === IMPORTS_QUEUE ? 'Import progress' : 'Export progress'}
         aria-valuemin={0}
         aria-valuemax={determinate ? progress.total : undefined}
         aria-valuenow={determinate ? progress.current : undefined}
@@ -107,6 +109,7 @@ export function JobItem({ job }: { job: JobSnapshot }) {
             ))}
         </span>
       </div>
+      {job.queue === IMPORTS_QUEUE && <ImportResultView job={job} />}
       {job.state === 'failed' && job.error && (
         <p className="job-error">
           {job.error.message}

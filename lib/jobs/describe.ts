@@ -4,6 +4,7 @@
  */
 import { DEFERRED_QUEUE, DeferredItem, sendWelcomeEmail } from './deferred'
 import { EXPORTS_QUEUE, type ExportItem } from './exports'
+import { IMPORTS_QUEUE, describeImport } from './imports'
 import type { JobSnapshot } from './job'
 
 const numbers = new Intl.NumberFormat('en-US')
@@ -19,6 +20,7 @@ export function describeJob(job: Pick<JobSnapshot, 'queue' | 'payload'>): string
     if (parts.length === 1) parts.push('all of them')
     return parts.join(' · ')
   }
+  if (job.queue === IMPORTS_QUEUE) return describeImport(job.payload)
   if (job.queue === DEFERRED_QUEUE) {
     const item = DeferredItem.safeParse(job.payload)
     if (item.success && item.data.action === sendWelcomeEmail.name) {
