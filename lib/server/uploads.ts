@@ -12,7 +12,7 @@ import { checkImportHeader, type ImportColumn } from '@/lib/jobs/imports'
 import type { Queryable } from './db'
 import { PART_BYTES } from './file-store'
 
-/** Bytes read before deciding whether a file is a cities CSV: its header must end within them. */
+/** Bytes read before deciding whether a file is a cities CSV (64 KiB): its header must end within them. */
 export const SNIFF_BYTES = 64 * 1024
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf])
@@ -108,6 +108,8 @@ export async function receiveUpload(
     const head: Buffer[] = []
     let headBytes = 0
     let done = false
+    // The whole head, even past the header line: a small file is then read to its end, so
+    // "a header and no rows" is caught here too.
     while (headBytes < SNIFF_BYTES) {
       const next = await reader.read()
       if (next.done) {
@@ -116,9 +118,8 @@ export async function receiveUpload(
       }
       received += next.value.byteLength
       if (received > maxBytes) return await refuse(reader, maxBytes)
-      head.push(Buffer.from(next.value.buffer, next.value.byteOffset, next.value.byteLength))
+      head.push(Buffer.from(next.value))
       headBytes += next.value.byteLength
-      if (next.value.includes(0x0a)) break
     }
     const first = Buffer.concat(head, headBytes)
     const checked = checkCsvStart(first, done)

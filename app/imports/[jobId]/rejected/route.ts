@@ -59,7 +59,7 @@ export async function GET(_request: Request, ctx: { params: Promise<{ jobId: str
         callback(null, record)
       },
     })
-    const csv = rows.pipe(toRecord).pipe(csvStringifier(columns))
+    const csv = rows.pipe(toRecord).pipe(csvStringifier(columns, { numbersAsText: true }))
     rows.on('error', (err) => {
       csv.destroy(err)
       release(err)
