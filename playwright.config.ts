@@ -71,7 +71,8 @@ export default defineConfig({
       command: `npx next build && mkdir -p .data && npx next start -p ${WEB_PORT} 2>&1 | tee ${process.env.E2E_WEB_LOG ?? '.data/e2e-web.log'}`,
       url: `http://localhost:${WEB_PORT}/api/health`,
       env,
-      timeout: 300_000,
+      // A production build takes minutes on a small, busy machine (2 cores shared by parallel runs).
+      timeout: 600_000,
       reuseExistingServer: false,
       stdout: 'pipe',
     },
