@@ -236,7 +236,7 @@ describe('importing a file', () => {
     )
     // The header is row 1: data rows are 2, 3, ...
     expect(imported.map((r) => r.row_number)).toEqual(rows.map((_, i) => i + 2))
-    expect(done.progress?.message).toBe(`Imported ${rows.length.toLocaleString('en-US')} rows, rejected 0.`)
+    expect(done.progress?.message).toBe(`Done: ${rows.length.toLocaleString('en-US')} imported, 0 rejected.`)
     // Nothing is left behind: no staged rows, no upload.
     expect(await count('SELECT count(*)::int AS n FROM app.import_staged_cities WHERE job_id = $1', [done.id])).toBe(0)
     expect(await count('SELECT count(*)::int AS n FROM app.uploads WHERE owner_id = $1', [viewer.id])).toBe(0)

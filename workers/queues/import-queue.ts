@@ -83,7 +83,8 @@ export class ImportQueue extends QueueService<ImportItem, ImportResult> {
       this.reportProgress({
         current: item.bytes,
         total: item.bytes,
-        message: `Imported ${numbers.format(imported)} rows, rejected ${numbers.format(rejected)}.`,
+        // Worded unlike the result's "Imported N rows", which the card shows next to it.
+        message: `Done: ${numbers.format(imported)} imported, ${numbers.format(rejected)} rejected.`,
       })
       return result(outcome)
     } catch (err) {
