@@ -33,6 +33,10 @@ const env = {
   APP_ORIGIN: `http://localhost:${WEB_PORT},http://localhost:${SPARE_WEB_PORT}`,
   // Slow exports down enough that a person (and a test) can watch one run and cancel it.
   EXPORT_ROWS_PER_SECOND: '20000',
+  // Small enough that e2e/imports.spec.ts can send a file over the import size limit quickly.
+  IMPORT_MAX_BYTES: String(3 * 1024 * 1024),
+  // Slow imports down too, so one can be watched and cancelled mid-way.
+  IMPORT_ROWS_PER_SECOND: '5000',
   // Turns the operator view on (e2e/history.spec.ts signs in with it).
   ADMIN_PASSWORD: 'e2e-operator-password',
 }
@@ -69,7 +73,8 @@ export default defineConfig({
       command: `npx next build && mkdir -p .data && npx next start -p ${WEB_PORT} 2>&1 | tee ${process.env.E2E_WEB_LOG ?? '.data/e2e-web.log'}`,
       url: `http://localhost:${WEB_PORT}/api/health`,
       env,
-      timeout: 300_000,
+      // A production build takes minutes on a small, busy machine (2 cores shared by parallel runs).
+      timeout: 600_000,
       reuseExistingServer: false,
       stdout: 'pipe',
     },

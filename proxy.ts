@@ -43,5 +43,9 @@ export const config = {
   // Static files need no session: Next's build output, the health check, and the assets in public/
   // (by extension, so a file added there is skipped without editing this line). Downloads are
   // /downloads/<uuid>, never an extension, so they still get the session their owner check needs.
-  matcher: ['/((?!_next/static|_next/image|api/health|[^?]*\\.(?:svg|png|jpe?g|gif|webp|ico|txt|xml|webmanifest)).*)'],
+  // Not /api/imports: Next buffers the body of every request the proxy sees (up to 10 MB, then
+  // cuts it), and that route streams uploads of up to IMPORT_MAX_BYTES. It reads the session itself.
+  matcher: [
+    '/((?!_next/static|_next/image|api/health|api/imports|[^?]*\\.(?:svg|png|jpe?g|gif|webp|ico|txt|xml|webmanifest)).*)',
+  ],
 }

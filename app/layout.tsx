@@ -27,6 +27,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
       <body>
         <nav aria-label="Main" className="nav">
           <Link href="/">Exports</Link>
+          <Link href="/imports">Imports</Link>
           <Link href="/jobs">Job history</Link>
           <Link href="/emails">Emails</Link>
           <Link href="/admin/jobs" className="nav-end">

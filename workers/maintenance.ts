@@ -44,6 +44,15 @@ export async function runRetention(db: Queryable, policy: RetentionPolicy): Prom
   await db.query(`DELETE FROM app.sent_emails WHERE sent_at < now() - make_interval(secs => $1)`, [
     policy.jobDays * 86400,
   ])
+  // Import leftovers: uploads no import took (a request or job that died) and rows staged by
+  // attempts whose job has settled since (a worker killed mid-import).
+  await db.query(`DELETE FROM app.uploads WHERE created_at < now() - make_interval(secs => $1)`, [
+    policy.fileHours * 3600,
+  ])
+  await db.query(
+    `DELETE FROM app.import_staged_cities s
+      WHERE NOT EXISTS (SELECT 1 FROM app.jobs j WHERE j.id = s.job_id AND j.state IN ('queued', 'active'))`,
+  )
   return { files: new Set(files.rows.map((r) => r.job_id)).size, jobs: jobs.rowCount ?? 0 }
 }
 

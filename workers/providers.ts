@@ -7,8 +7,10 @@ import { queues } from '@/lib/jobs/registry'
 import type { QueueClasses } from './queue-service'
 import { DeferredQueue } from './queues/deferred-queue'
 import { ExportQueue } from './queues/export-queue'
+import { ImportQueue } from './queues/import-queue'
 
 export const providers = {
   exports: ExportQueue,
+  imports: ImportQueue,
   deferred: DeferredQueue,
 } satisfies QueueClasses<typeof queues>

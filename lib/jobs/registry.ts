@@ -6,6 +6,7 @@
  */
 import { deferredQueueOf, sendWelcomeEmail } from './deferred'
 import { exportsQueue } from './exports'
+import { importsQueue } from './imports'
 import { defineRegistry } from './queue'
 
 /** Every deferred action, by name. Their bodies: `deferredHandlers` in workers/queues/deferred-queue.ts. */
@@ -19,6 +20,7 @@ export const deferredQueue = deferredQueueOf(deferredActions)
 /** Every queue, by name. The worker runs exactly these (workers/providers.ts). */
 export const queues = defineRegistry({
   exports: exportsQueue,
+  imports: importsQueue,
   deferred: deferredQueue,
 })
 

@@ -20,18 +20,23 @@ export function neutraliseFormula(value: string): string {
   return FORMULA_START.test(value) ? `'${value}` : value
 }
 
+/** Text that is a plain decimal number (`-46.6`, `+1e3`): a spreadsheet reads it as that number, not a formula. */
+const PLAIN_NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/
+
 /**
  * A csv-stringify Transform following the rules above. `columns` names the record keys in order;
- * the header row uses the same names.
+ * the header row uses the same names. With `numbersAsText: true` (for cells read from a file,
+ * where numbers arrive as text, such as an import's rejected rows), text that is a plain number
+ * is written as it is instead of being prefixed. Default false.
  */
-export function csvStringifier(columns: string[]) {
+export function csvStringifier(columns: string[], { numbersAsText = false }: { numbersAsText?: boolean } = {}) {
   const options: Options = {
     bom: true,
     header: true,
     columns: columns.map((key) => ({ key, header: neutraliseFormula(key) })),
     record_delimiter: '\r\n',
     quoted_match: /[\r\n]/,
-    cast: { string: neutraliseFormula },
+    cast: { string: numbersAsText ? (v) => (PLAIN_NUMBER.test(v) ? v : neutraliseFormula(v)) : neutraliseFormula },
   }
   return stringify(options)
 }

@@ -8,6 +8,9 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { z } from 'zod'
 
+/** Default of `IMPORT_MAX_BYTES`: 50 MiB. */
+export const DEFAULT_IMPORT_MAX_BYTES = 50 * 1024 * 1024
+
 const port = z.coerce.number().int().min(1).max(65535)
 
 function parseEnv() {
@@ -31,6 +34,10 @@ function parseEnv() {
       ADMIN_PASSWORD: z.string().min(12, 'ADMIN_PASSWORD must be at least 12 characters.').optional(),
       /** Most exports one viewer may have queued or running at once. Default 5. */
       EXPORT_LIMIT_PER_VIEWER: z.coerce.number().int().min(1).default(5),
+      /** Largest CSV file an import accepts, in bytes. Default 52,428,800 (50 MiB). */
+      IMPORT_MAX_BYTES: z.coerce.number().int().min(1).default(DEFAULT_IMPORT_MAX_BYTES),
+      /** Most imports one viewer may have queued or running at once. Default 3. */
+      IMPORT_LIMIT_PER_VIEWER: z.coerce.number().int().min(1).default(3),
     },
     runtimeEnv: process.env,
     emptyStringAsUndefined: true,
@@ -81,6 +88,18 @@ export function trustedProxyHops(): number {
   if (raw === undefined || raw === '') return 0
   const parsed = z.coerce.number().int().min(0).max(10).safeParse(raw)
   if (!parsed.success) throw new Error('TRUST_PROXY_HOPS must be a whole number from 0 to 10.')
+  return parsed.data
+}
+
+/**
+ * `IMPORT_ROWS_PER_SECOND`: most rows one import reads per second (unset: no cap), read by the
+ * worker like `EXPORT_ROWS_PER_SECOND`. Throws on a value that is not a positive whole number.
+ */
+export function importRowsPerSecond(): number | undefined {
+  const raw = process.env.IMPORT_ROWS_PER_SECOND
+  if (raw === undefined || raw === '') return undefined
+  const parsed = z.coerce.number().int().positive().safeParse(raw)
+  if (!parsed.success) throw new Error('IMPORT_ROWS_PER_SECOND must be a positive whole number.')
   return parsed.data
 }
 
