@@ -31,8 +31,8 @@ describe('titles from the registry', () => {
 
 describe('filters and labels from the registry', () => {
   it('lists every registered queue once, in order, with its label', () => {
-    expect(queues.names).toEqual(['exports', 'deferred'])
-    expect(queues.names.map(queues.label)).toEqual(['Export', 'Deferred action'])
+    expect(queues.names).toEqual(['exports', 'imports', 'deferred'])
+    expect(queues.names.map(queues.label)).toEqual(['Export', 'Import', 'Deferred action'])
     expect(queues.label('gone')).toBe('gone')
   })
 })
@@ -89,7 +89,7 @@ describe('defineRegistry', () => {
 
   it('composes: a registry of the app queues plus one more', () => {
     const mine = defineRegistry({ ...queues.queues, thumbnails })
-    expect(mine.names).toEqual(['exports', 'deferred', 'thumbnails'])
+    expect(mine.names).toEqual(['exports', 'imports', 'deferred', 'thumbnails'])
     expect(mine.label('thumbnails')).toBe('Thumbnail')
     expect(queues.get('thumbnails')).toBeUndefined()
   })

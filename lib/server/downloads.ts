@@ -22,13 +22,18 @@ export function downloadExpired(job: Pick<JobSnapshot, 'settledAt'>, now: number
 }
 
 /**
- * `job` with its export result's `expiresAt` set by `downloadExpiresAt`, so every view the web tier
- * serves (pages, `jobStatus`, `listJobs`) agrees with /downloads/:id and never links to a 410.
+ * `job` with its export result's `expiresAt` no later than `downloadExpiresAt`, so every view the web
+ * tier serves (pages, `jobStatus`, `listJobs`) agrees with /downloads/:id and never links to a 410.
  * Jobs of other queues, and results that are not an export's, are returned as they are.
  */
 export function withDownloadExpiry<J extends Pick<JobSnapshot, 'queue' | 'state' | 'settledAt' | 'result'>>(job: J): J {
   if (job.queue !== exportsQueue.name || job.state !== 'completed') return job
   const parsed = ExportResult.safeParse(job.result)
   if (!parsed.success) return job
-  return { ...job, result: { ...parsed.data, expiresAt: new Date(downloadExpiresAt(job)).toISOString() } }
+  // The earlier of the two: the stored time (written just before the job settled) stays as it is
+  // unless the route's rule (a shorter TTL now, or an older settle) already ends the download sooner.
+  const expiresAt = downloadExpiresAt(job)
+  const stored = parsed.data.expiresAt ? Date.parse(parsed.data.expiresAt) : Infinity
+  if (stored <= expiresAt) return job
+  return { ...job, result: { ...parsed.data, expiresAt: new Date(expiresAt).toISOString() } }
 }
