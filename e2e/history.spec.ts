@@ -73,12 +73,8 @@ test("an operator cancels someone's running export, and its owner sees who did",
   browser,
   startExport,
 }) => {
-  await page.goto('/')
-  await expect(page.getByRole('status')).toHaveText('Live')
-  const job = await startExport({})
-  const jobId = (await job.getAttribute('data-job-id'))!
-  await expectJobState(page, jobId, 'active')
-
+  // The operator signs in first: an export of every city takes seconds, so the operator's view is
+  // already open and live when it starts, and Cancel is pressed while it runs.
   const operatorContext = await browser.newContext()
   const operator = await operatorContext.newPage()
   await operator.goto('/admin/jobs')
@@ -92,6 +88,12 @@ test("an operator cancels someone's running export, and its owner sees who did",
   await expect(
     operator.getByRole('region', { name: 'Queue exports' }).or(operator.getByLabel('Queue exports')),
   ).toBeVisible()
+
+  await page.goto('/')
+  await expect(page.getByRole('status')).toHaveText('Live')
+  const job = await startExport({})
+  const jobId = (await job.getAttribute('data-job-id'))!
+  await expectJobState(page, jobId, 'active')
 
   const row = operator.locator(`section[aria-labelledby="all-heading"] tr[data-job-id="${jobId}"]`)
   await expect(row).toHaveAttribute('data-state', 'active')
@@ -123,12 +125,17 @@ test('when an attempt fails while I watch, the first "Retrying in N s" I see is 
   await page.goto('/')
   const cookie = (await page.context().cookies()).find((c) => c.name === 'nbj_session')!.value
   const viewer = (JSON.parse(Buffer.from(cookie.split('.')[1]!, 'base64url').toString()) as { sub: string }).sub
-  // A running attempt, written as the runner writes one (no worker holds it, so nothing else moves it).
+  // A running attempt, written as the runner writes one (no worker holds it, so nothing else moves it),
+  // with its pg-boss job active too: a record without one is settled as JOB_LOST by the worker.
   const jobId = randomUUID()
   await sql(
     `INSERT INTO app.jobs (id, queue, owner_id, payload, state, attempt, max_attempts, started_at)
      VALUES ($1, 'exports', $2, '{"country":"IS"}', 'active', 1, 3, now())`,
     [jobId, viewer],
+  )
+  await sql(
+    `INSERT INTO pgboss.job (id, name, data, state, started_on) VALUES ($1, 'exports', '{"country":"IS"}', 'active', now())`,
+    [jobId],
   )
   try {
     await page.reload()
@@ -161,5 +168,6 @@ test('when an attempt fails while I watch, the first "Retrying in N s" I see is 
     expect(seconds).toBeLessThanOrEqual(20)
   } finally {
     await sql(`UPDATE app.jobs SET state = 'cancelled', settled_at = now() WHERE id = $1`, [jobId])
+    await sql(`DELETE FROM pgboss.job WHERE name = 'exports' AND id = $1`, [jobId])
   }
 })
