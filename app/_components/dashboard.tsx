@@ -1,17 +1,16 @@
 'use client'
 import type { JobPage } from '@/lib/jobs/history'
-import { useRealtimeStatus } from '@/lib/client/jobs-provider'
 import { useCancelJob } from '@/lib/client/use-job'
 import { useJobs } from '@/lib/client/use-jobs'
 import { ExportForm } from './export-form'
 import { JobList } from './job-list'
+import { LiveStatus } from './live-status'
 
 /**
  * The export form and the viewer's live job list: the `limit` most recent jobs, starting from
  * `initial`, the page the server rendered with (read with the same limit).
  */
 export function Dashboard({ initial, limit }: { initial?: JobPage; limit: number }) {
-  const status = useRealtimeStatus()
   const { data: jobs } = useJobs({ limit }, { initial })
   const cancel = useCancelJob()
   return (
@@ -20,9 +19,7 @@ export function Dashboard({ initial, limit }: { initial?: JobPage; limit: number
       <section aria-labelledby="jobs-heading" className="card">
         <div className="section-header">
           <h2 id="jobs-heading">Your jobs</h2>
-          <span className={`live live-${status}`} role="status">
-            {status === 'live' ? 'Live' : status === 'connecting' ? 'Connecting…' : 'Offline, reconnecting…'}
-          </span>
+          <LiveStatus />
         </div>
         <JobList jobs={jobs} onCancel={cancel} />
       </section>

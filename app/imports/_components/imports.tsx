@@ -1,10 +1,10 @@
 'use client'
-import { useRealtimeStatus } from '@/lib/client/jobs-provider'
 import { useCancelJob } from '@/lib/client/use-job'
 import { useJobs } from '@/lib/client/use-jobs'
 import type { JobPage } from '@/lib/jobs/history'
 import { IMPORTS_QUEUE } from '@/lib/jobs/imports'
 import { JobList } from '@/app/_components/job-list'
+import { LiveStatus } from '@/app/_components/live-status'
 import { ImportForm } from './import-form'
 
 /**
@@ -12,7 +12,6 @@ import { ImportForm } from './import-form'
  * the page the server rendered with (read with the same filter and limit).
  */
 export function Imports({ initial, limit }: { initial?: JobPage; limit: number }) {
-  const status = useRealtimeStatus()
   const { data: imports } = useJobs({ queue: IMPORTS_QUEUE, limit }, { initial })
   const cancel = useCancelJob()
   return (
@@ -21,9 +20,7 @@ export function Imports({ initial, limit }: { initial?: JobPage; limit: number }
       <section aria-labelledby="imports-heading" className="card">
         <div className="section-header">
           <h2 id="imports-heading">Your imports</h2>
-          <span className={`live live-${status}`} role="status">
-            {status === 'live' ? 'Live' : status === 'connecting' ? 'Connecting…' : 'Offline, reconnecting…'}
-          </span>
+          <LiveStatus />
         </div>
         {imports.length === 0 ? (
           <p className="empty">No imports yet. Choose a file above.</p>
