@@ -1,9 +1,8 @@
 import Link from 'next/link'
-import { JobState } from '@/lib/jobs/job'
 import { readForPage, webPool } from '@/lib/server/db'
 import { HistoryFilter, listJobHistory, withoutOwners } from '@/lib/server/history'
 import { getViewer } from '@/lib/server/viewer'
-import { queues } from '@/lib/jobs/registry'
+import { JobFilters } from '@/app/_components/job-filters'
 import { DatabaseNotice } from '@/app/_components/database-notice'
 import { LiveJobTable } from './_components/live-job-table'
 
@@ -28,33 +27,7 @@ export default async function JobsPage({
   return (
     <main className="page wide">
       <h1>Job history</h1>
-      <form className="filters" method="get" aria-label="Filter jobs">
-        <label>
-          Queue{' '}
-          <select name="queue" defaultValue={current.queue ?? ''}>
-            <option value="">All queues</option>
-            {queues.names.map((q) => (
-              <option key={q} value={q}>
-                {queues.label(q)}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          State{' '}
-          <select name="state" defaultValue={current.state ?? ''}>
-            <option value="">All states</option>
-            {JobState.options.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </label>
-        <button type="submit" className="secondary">
-          Filter
-        </button>
-      </form>
+      <JobFilters current={current} />
       {!read.available && <DatabaseNotice />}
       {!filter.success && (
         <p role="alert" className="notice">

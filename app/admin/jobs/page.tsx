@@ -5,8 +5,7 @@ import { producerFor } from '@/lib/server/enqueue'
 import { HistoryFilter, listJobHistory } from '@/lib/server/history'
 import { getOperator, operatorViewEnabled } from '@/lib/server/operator'
 import { queueCounts, stuckJobs } from '@/lib/server/ops'
-import { JobState } from '@/lib/jobs/job'
-import { queues } from '@/lib/jobs/registry'
+import { JobFilters } from '@/app/_components/job-filters'
 import { operatorSignOut } from '@/lib/actions/operator'
 import { OperatorJobTable, QueueOverview } from '../_components/operator-jobs'
 
@@ -45,33 +44,7 @@ export default async function OperatorJobsPage({
       <QueueOverview initial={{ counts, stuck }} />
       <section className="card" aria-labelledby="all-heading">
         <h2 id="all-heading">All jobs</h2>
-        <form className="filters" method="get" aria-label="Filter jobs">
-          <label>
-            Queue{' '}
-            <select name="queue" defaultValue={filter.success ? (filter.data.queue ?? '') : ''}>
-              <option value="">All queues</option>
-              {queues.names.map((q) => (
-                <option key={q} value={q}>
-                  {queues.label(q)}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label>
-            State{' '}
-            <select name="state" defaultValue={filter.success ? (filter.data.state ?? '') : ''}>
-              <option value="">All states</option>
-              {JobState.options.map((s) => (
-                <option key={s} value={s}>
-                  {s}
-                </option>
-              ))}
-            </select>
-          </label>
-          <button type="submit" className="secondary">
-            Filter
-          </button>
-        </form>
+        <JobFilters current={filter.success ? filter.data : {}} />
         <OperatorJobTable filter={current} initial={page} />
       </section>
     </main>
