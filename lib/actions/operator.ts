@@ -15,7 +15,7 @@ import { trustedProxyHops } from '@/lib/server/env'
 import { getTimeline, HistoryFilter, listJobHistory } from '@/lib/server/history'
 import { findJob, requestCancel } from '@/lib/server/job-store'
 import { claimLoginAttempt, clientAddress, recordLoginSuccess } from '@/lib/server/login-throttle'
-import { queueCounts, stuckJobs, type QueueCounts } from '@/lib/server/ops'
+import { queueCounts, stuckJobs, type QueueCounts } from '@/lib/server/operator-overview'
 import { defineOperatorAction } from '@/lib/server/operator-action'
 import {
   operatorViewEnabled,
@@ -136,7 +136,7 @@ const overviewAction = defineOperatorAction(z.strictObject({}), async () => {
   return ok({ counts, stuck })
 })
 
-/** Per-queue counts and stuck jobs (see lib/server/ops.ts): `OperatorOverview`. */
+/** Per-queue counts and stuck jobs (see lib/server/operator-overview.ts): `OperatorOverview`. */
 export async function operatorOverview(input: unknown = {}): Promise<ActionResult<OperatorOverview>> {
   return overviewAction(input)
 }
