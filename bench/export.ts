@@ -3,11 +3,12 @@
  * exporting every city, then a dataset ten times larger, each against PostgreSQL's own
  * `COPY (the same SELECT) TO STDOUT WITH CSV` read through pg-copy-streams in the same run.
  */
-import { fork, type ChildProcess } from 'node:child_process'
+import { execFile, fork, type ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { once } from 'node:events'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import type pg from 'pg'
 import { to as copyTo } from 'pg-copy-streams'
 import { EXPORTS_QUEUE, ExportResult } from '@/lib/jobs/exports'
@@ -37,6 +38,23 @@ const EXPORT_TIMEOUT_MS = 900_000
 /** Added to a city's id per copy: GeoNames ids (up to 12.1 million) stay below it, and 100 copies stay within `integer`. */
 const COPY_ID_STRIDE = 20_000_000
 
+const execFileAsync = promisify(execFile)
+
+/**
+ * Bundles bench/export-worker.ts with scripts/build-worker.mjs, as `npm run build` bundles the
+ * worker, so the memory measured is that of compiled JavaScript under plain `node` (production),
+ * not of tsx compiling TypeScript in the process. Returns the bundle's path.
+ */
+async function compileExportWorker(): Promise<string> {
+  const root = fileURLToPath(new URL('..', import.meta.url))
+  await execFileAsync(
+    process.execPath,
+    ['scripts/build-worker.mjs', '--entry', 'bench/export-worker.ts', '--outdir', '.data/bench-worker'],
+    { cwd: root },
+  )
+  return `${root}.data/bench-worker/export-worker.js`
+}
+
 /** The child worker process and its request/reply channel (one request at a time). */
 class ExportWorkerProcess {
   private constructor(
@@ -45,9 +63,10 @@ class ExportWorkerProcess {
   ) {}
 
   static async start(url: string): Promise<ExportWorkerProcess> {
-    const entry = fileURLToPath(new URL('./export-worker.ts', import.meta.url))
+    const entry = await compileExportWorker()
     const child = fork(entry, [], {
-      execArgv: ['--import', 'tsx'],
+      // As `npm run worker` runs the shipped bundle.
+      execArgv: ['--enable-source-maps'],
       env: { ...process.env, BENCH_DATABASE_URL: url },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     })
@@ -226,7 +245,7 @@ export async function exportScenario(o: ExportOptions): Promise<ScenarioResult> 
         `progress overhead on the real export (all cities, best of 3): ${(Math.min(...perRow) * 1000).toFixed(0)} ms reporting every row vs ${(Math.min(...chunked) * 1000).toFixed(0)} ms every 2,000 rows`,
         describe(`export large (cities x ${o.largeCopies}), ExportQueue`, largeRows, oursLarge),
         describe(`export large (cities x ${o.largeCopies}), COPY`, largeRows, copyLarge),
-        `export: RSS of the worker process (a forked child running only ExportQueue, sampled every 50 ms): ${o.largeCopies === 10 ? '' : 'on the reduced quick dataset, '}` +
+        `export: RSS of the worker process (a forked child running only ExportQueue, compiled as npm run build compiles the worker, sampled every 50 ms): ${o.largeCopies === 10 ? '' : 'on the reduced quick dataset, '}` +
           `${worker.idleRssMb.toFixed(0)} MB once started, ${before.rssMb.toFixed(0)} MB before the large export, peak ${after.peakMb.toFixed(0)} MB during it ` +
           `(at the peak: V8 heap ${after.atPeak.heapUsedMb.toFixed(0)} MB used of ${after.atPeak.heapTotalMb.toFixed(0)} MB, external ${after.atPeak.externalMb.toFixed(0)} MB)`,
         `export curve (rows: ExportQueue s / COPY s / worker peak RSS): ${curve
