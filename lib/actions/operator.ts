@@ -15,15 +15,9 @@ import { trustedProxyHops } from '@/lib/server/env'
 import { getTimeline, HistoryFilter, listJobHistory } from '@/lib/server/history'
 import { findJob, requestCancel } from '@/lib/server/job-store'
 import { claimLoginAttempt, clientAddress, recordLoginSuccess } from '@/lib/server/login-throttle'
-import { queueCounts, stuckJobs, type QueueCounts } from '@/lib/server/ops'
-import { defineOperatorAction } from '@/lib/server/operator-action'
-import {
-  operatorViewEnabled,
-  passwordMatches,
-  retryJobAsOperator,
-  signInOperator,
-  signOutOperator,
-} from '@/lib/server/operator'
+import { queueCounts, retryJobAsOperator, stuckJobs, type QueueCounts } from '@/lib/server/operator-jobs'
+import { defineOperatorAction } from '@/lib/request/operator-action'
+import { operatorViewEnabled, passwordMatches, signInOperator, signOutOperator } from '@/lib/request/operator'
 
 const JobRef = z.strictObject({ jobId: z.uuid({ error: 'Must be a job id (UUID).' }) })
 
@@ -136,7 +130,7 @@ const overviewAction = defineOperatorAction(z.strictObject({}), async () => {
   return ok({ counts, stuck })
 })
 
-/** Per-queue counts and stuck jobs (see lib/server/ops.ts): `OperatorOverview`. */
+/** Per-queue counts and stuck jobs (see lib/server/operator-jobs.ts): `OperatorOverview`. */
 export async function operatorOverview(input: unknown = {}): Promise<ActionResult<OperatorOverview>> {
   return overviewAction(input)
 }

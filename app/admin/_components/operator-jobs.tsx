@@ -6,7 +6,7 @@ import type { JobListFilter } from '@/lib/client/job-cache'
 import { useClock } from '@/lib/client/use-clock'
 import { useJobs } from '@/lib/client/use-jobs'
 import { useOperatorOverview } from '@/lib/client/use-operator-overview'
-import { JobTable } from '@/app/jobs/_components/job-table'
+import { JobTable } from '@/app/_components/job-table'
 import { OperatorJobActions } from './job-actions'
 
 const actions = (job: JobSnapshot) => <OperatorJobActions job={job} />

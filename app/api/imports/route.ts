@@ -18,7 +18,7 @@ import { enqueue } from '@/lib/server/enqueue-limited'
 import { env } from '@/lib/server/env'
 import { countUnsettledForOwner } from '@/lib/server/job-store'
 import { deleteUpload, receiveUpload } from '@/lib/server/uploads'
-import { getViewer } from '@/lib/server/viewer'
+import { getViewer } from '@/lib/request/viewer'
 
 export const dynamic = 'force-dynamic'
 

@@ -12,7 +12,7 @@ import { isDatabaseUnavailable, webPool } from '@/lib/server/db'
 import { downloadExpired } from '@/lib/server/downloads'
 import { deleteFile, readFile } from '@/lib/server/file-store'
 import { findJobForOwner } from '@/lib/server/job-store'
-import { getViewer } from '@/lib/server/viewer'
+import { getViewer } from '@/lib/request/viewer'
 
 const JobId = z.uuid()
 

@@ -15,7 +15,7 @@ import { csvStringifier } from '@/lib/server/csv'
 import { isDatabaseUnavailable, webPool } from '@/lib/server/db'
 import { findPublication, streamRejections } from '@/lib/server/imports'
 import { findJobForOwner } from '@/lib/server/job-store'
-import { getViewer } from '@/lib/server/viewer'
+import { getViewer } from '@/lib/request/viewer'
 
 export const dynamic = 'force-dynamic'
 

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto'
 import type { z } from 'zod'
 import { fail, type ActionResult } from '@/lib/jobs/result'
-import { isDatabaseUnavailable } from './db'
+import { isDatabaseUnavailable } from '@/lib/server/db'
 import { getViewer, type Viewer } from './viewer'
 
 /**

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto'
 import type { z } from 'zod'
 import { fail, type ActionResult } from '@/lib/jobs/result'
 import { validateInput } from './action'
-import { isDatabaseUnavailable } from './db'
+import { isDatabaseUnavailable } from '@/lib/server/db'
 import { getOperator, type Operator } from './operator'
 
 export function defineOperatorAction<S extends z.ZodType, T>(
