@@ -6,6 +6,7 @@
 import { headers } from 'next/headers'
 import { redirect } from 'next/navigation'
 import { z } from 'zod'
+import { UNAVAILABLE_MESSAGE } from '@/lib/jobs/errors'
 import type { JobPage, TimelineEvent } from '@/lib/jobs/history'
 import type { JobSnapshot } from '@/lib/jobs/job'
 import { fail, ok, type ActionResult } from '@/lib/jobs/result'
@@ -38,7 +39,7 @@ export async function operatorSignIn(_previous: string | null, form: FormData): 
     if (typeof password !== 'string' || password.length > 1024 || !passwordMatches(password)) return 'Wrong password.'
     await recordLoginSuccess(pool, client)
   } catch (err) {
-    if (isDatabaseUnavailable(err)) return 'The service is temporarily unavailable. Try again in a moment.'
+    if (isDatabaseUnavailable(err)) return UNAVAILABLE_MESSAGE
     throw err
   }
   await signInOperator(requestHeaders.get('x-forwarded-proto') === 'https')

@@ -45,7 +45,7 @@ export function QueueOverview({ initial }: { initial: OperatorOverview }) {
           pg-boss will retry them. Also jobs failed as <code>JOB_LOST</code>: their pg-boss job was deleted before they
           finished, so nothing could run them.
         </p>
-        <JobTable jobs={stuck} showOwner actions={actions} now={now} />
+        <JobTable jobs={stuck} showOwner showErrors actions={actions} now={now} />
       </section>
     </>
   )
@@ -61,5 +61,5 @@ export function OperatorJobTable({
 }) {
   const { data: jobs } = useJobs(filter, { initial, scope: 'operator' })
   const now = useClock()
-  return <JobTable jobs={jobs} showOwner actions={actions} now={now} />
+  return <JobTable jobs={jobs} showOwner showErrors actions={actions} now={now} />
 }
