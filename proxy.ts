@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto'
 import { NextResponse, type NextRequest } from 'next/server'
 import { env } from '@/lib/server/env'
 import { SESSION_TTL_S, signSessionToken, verifySessionToken } from '@/lib/server/tokens'
-import { SESSION_COOKIE } from '@/lib/server/viewer'
+import { SESSION_COOKIE } from '@/lib/request/viewer'
 
 export async function proxy(request: NextRequest) {
   // A path that is not valid percent-encoded UTF-8 would reach Next's router and fail there with a

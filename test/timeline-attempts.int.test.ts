@@ -30,7 +30,7 @@ it('a retry starts with no progress, and the timeline shows each attempt only th
   await markActiveMany(pool, [{ id, attempt: 1 }], 2)
   await saveProgress(pool, id, 1, at(30))
   await saveProgress(pool, id, 1, at(80))
-  await markRetrying(pool, id, 1, { code: 'HANDLER_ERROR', message: 'boom' }, new Date())
+  await markRetrying(pool, id, 1, { code: 'EXCEPTION', message: 'boom' }, new Date())
 
   await markActiveMany(pool, [{ id, attempt: 2 }], 2)
   // The second attempt has reported nothing yet: its bar starts empty, not at attempt 1's 80 %.

@@ -15,10 +15,13 @@ import {
   JOB_SUBSCRIBE_EVENT,
   JobSubscribeMessage,
   MAX_CLIENT_MESSAGE_BYTES,
+  type JobSubscribeAck,
   jobRoom,
   ownerRoom,
 } from '@/lib/jobs/events'
+import { UNAVAILABLE_MESSAGE } from '@/lib/jobs/errors'
 import { JobSnapshot } from '@/lib/jobs/job'
+import { fail, ok } from '@/lib/jobs/result'
 import { findJob, findJobForOwner } from '@/lib/server/job-store'
 import { verifyOperatorRealtimeToken, verifyRealtimeToken } from '@/lib/server/tokens'
 import type { Logger } from './logger'
@@ -133,20 +136,20 @@ export async function startRealtime(o: RealtimeOptions): Promise<Realtime> {
     // Operators (signed in at /admin) see every job's events; everyone else only their own.
     void socket.join(socket.data.operator ? OPERATORS_ROOM : ownerRoom(viewerId))
     socket.on(JOB_SUBSCRIBE_EVENT, async (raw: unknown, ack: unknown) => {
-      const reply = typeof ack === 'function' ? (ack as (value: unknown) => void) : () => undefined
+      const reply = typeof ack === 'function' ? (ack as (answer: JobSubscribeAck) => void) : () => undefined
       const message = JobSubscribeMessage.safeParse(raw)
       if (!message.success) {
         o.log.warn(`socket ${socket.id}: dropped malformed ${JOB_SUBSCRIBE_EVENT} message`)
-        return reply({ ok: false, error: { code: 'VALIDATION', message: 'Expected { jobId: uuid }.' } })
+        return reply(fail('VALIDATION', 'Expected { jobId: uuid }.'))
       }
       try {
         const job = await findJobForOwner(o.pool, message.data.jobId, viewerId)
-        if (!job) return reply({ ok: false, error: { code: 'NOT_FOUND', message: 'No such job.' } })
+        if (!job) return reply(fail('NOT_FOUND', 'No such job.'))
         await socket.join(jobRoom(job.id))
-        reply({ ok: true, value: job })
+        reply(ok(job))
       } catch (err) {
         o.log.warn(`socket ${socket.id}: subscribe failed: ${(err as Error).message}`)
-        reply({ ok: false, error: { code: 'UNAVAILABLE', message: 'Try again in a moment.' } })
+        reply(fail('UNAVAILABLE', UNAVAILABLE_MESSAGE))
       }
     })
     // Anything else a browser sends is ignored; the connection stays healthy. The event name is

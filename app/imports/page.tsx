@@ -3,7 +3,7 @@ import { IMPORTS_QUEUE } from '@/lib/jobs/imports'
 import { readForPage, webPool } from '@/lib/server/db'
 import { env } from '@/lib/server/env'
 import { listJobHistory, withoutOwners } from '@/lib/server/history'
-import { getViewer } from '@/lib/server/viewer'
+import { getViewer } from '@/lib/request/viewer'
 import { DatabaseNotice } from '@/app/_components/database-notice'
 import { Imports } from './_components/imports'
 

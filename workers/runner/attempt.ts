@@ -6,6 +6,7 @@
  * without its handler, whose later writes are then discarded (every write is fenced by attempt).
  */
 import type pg from 'pg'
+import { errorRef, jobError } from '@/lib/jobs/errors'
 import type { AnyQueueContract } from '@/lib/jobs/queue'
 import type { JobProgress, JobSnapshot } from '@/lib/jobs/job'
 import { nextSeq, saveProgress } from '@/lib/server/job-store'
@@ -18,7 +19,7 @@ import {
   type QueueOptions,
   type QueueService,
 } from '../queue-service'
-import { errorRef, failedAttempt, type AbortReason, type AttemptOutcome } from './outcome'
+import { failedAttempt, type AbortReason, type AttemptOutcome } from './outcome'
 import { ProgressTracker, type ProgressIntervals } from './progress'
 import type { SettledAttempt } from './settler'
 
@@ -84,8 +85,7 @@ export class Attempt {
         `job ${this.id} [ref ${ref}]: payload does not match ${queue.contract.name}'s schema: ${parsed.error}`,
       )
       // Retrying cannot fix a payload.
-      const message = 'This job was created with input the worker no longer accepts.'
-      return { kind: 'failed', error: { code: 'INVALID_PAYLOAD', message, ref }, retryable: false }
+      return { kind: 'failed', error: jobError('INVALID_PAYLOAD', { ref }), retryable: false }
     }
     const { id: jobId, ownerId, attempt, progress } = this
     const context = {
@@ -104,7 +104,7 @@ export class Attempt {
       const reason = this.controller.signal.reason as AbortReason | undefined
       if (reason === 'cancel') return { kind: 'cancelled' }
       if (err instanceof JobFailedError)
-        return { kind: 'failed', error: { code: 'FAILED', message: err.publicMessage }, retryable: false }
+        return { kind: 'failed', error: jobError('FAILED', { message: err.publicMessage }), retryable: false }
       return this.failure(err, reason)
     }
   }

@@ -5,9 +5,9 @@
  * The socket client calls it before every (re)connect, so expiry never shows to the user.
  */
 import { env } from '@/lib/server/env'
-import { getOperator } from '@/lib/server/operator'
+import { getOperator } from '@/lib/request/operator'
 import { REALTIME_TOKEN_TTL_S, signOperatorRealtimeToken, signRealtimeToken } from '@/lib/server/tokens'
-import { getViewer } from '@/lib/server/viewer'
+import { getViewer } from '@/lib/request/viewer'
 
 const unauthorized = () =>
   Response.json(

@@ -5,12 +5,8 @@
  */
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto'
 import { cookies } from 'next/headers'
-import pg from 'pg'
-import type { PgBoss } from 'pg-boss'
-import { env } from './env'
-import { withTransaction } from './db'
-import { affectedCount, onConnection } from './pgboss'
-import { OPERATOR_TTL_S, signOperatorToken, verifyOperatorToken } from './tokens'
+import { env } from '@/lib/server/env'
+import { OPERATOR_TTL_S, signOperatorToken, verifyOperatorToken } from '@/lib/server/tokens'
 
 export const OPERATOR_COOKIE = 'nbj_operator'
 
@@ -55,28 +51,4 @@ export async function signInOperator(secure: boolean): Promise<void> {
 
 export async function signOutOperator(): Promise<void> {
   ;(await cookies()).delete(OPERATOR_COOKIE)
-}
-
-/**
- * Sends a failed (or cancelled) job back to its queue for another attempt, on an operator's
- * request: the record becomes queued (the timeline shows "retry requested by an operator") and
- * pg-boss retries it (`retry` for a failed job, `resume` for one it holds as cancelled, a new
- * send with the same id if its retention already removed it). Returns false if the job is not settled as failed or cancelled.
- */
-export async function retryJobAsOperator(pool: pg.Pool, boss: PgBoss, jobId: string): Promise<boolean> {
-  return withTransaction(pool, async (client) => {
-    const { rows } = await client.query<{ queue: string; payload: object }>(
-      `UPDATE app.jobs SET state = 'queued', settled_at = NULL, retry_at = now(), cancel_requested_at = NULL, cancelled_by = NULL
-       WHERE id = $1 AND state IN ('failed', 'cancelled') RETURNING queue, payload`,
-      [jobId],
-    )
-    const job = rows[0]
-    if (!job) return false
-    const db = onConnection(client)
-    if (affectedCount(await boss.retry(job.queue, jobId, db))) return true
-    if (affectedCount(await boss.resume(job.queue, jobId, db))) return true
-    await boss.deleteJob(job.queue, jobId, db)
-    await boss.send(job.queue, job.payload, { id: jobId, ...db })
-    return true
-  })
 }

@@ -4,8 +4,8 @@
  * lookup; everything else asks `getViewer()` and uses only `viewer.id` as the owner of jobs.
  */
 import { cookies } from 'next/headers'
-import { env } from './env'
-import { verifySessionToken } from './tokens'
+import { env } from '@/lib/server/env'
+import { verifySessionToken } from '@/lib/server/tokens'
 
 /** The cookie holding the signed anonymous session (httpOnly, SameSite=Lax). */
 export const SESSION_COOKIE = 'nbj_session'
