@@ -55,6 +55,22 @@ export default defineConfig([
     },
   },
   {
+    // One env module: everything the product reads from the environment is parsed (and documented) there.
+    files: ['app/**', 'lib/**', 'workers/**', 'scripts/**', 'proxy.ts', 'next.config.ts'],
+    ignores: ['lib/server/env.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'process',
+          property: 'env',
+          message:
+            'Read the environment through lib/server/env.ts (webEnv, workerEnv or toolingEnv), never process.env.',
+        },
+      ],
+    },
+  },
+  {
     // The worker is a plain Node process: no Next.js, no app routes.
     files: ['workers/**'],
     rules: {
