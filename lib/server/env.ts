@@ -12,7 +12,8 @@
  * A tier never requires another tier's keys. A bad environment fails with ONE error that names every
  * bad key. The schemas are plain zod, not @t3-oss/env-core: we have no browser variables (the
  * browser gets REALTIME_URL from /api/realtime-token), and a rule across keys (SESSION_SECRET in
- * production) belongs in the same error.
+ * production) belongs in the same error. It lives in lib/server/ because it holds secrets: the lint
+ * rule that keeps lib/server out of client code keeps it out of the browser too.
  */
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
