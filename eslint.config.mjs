@@ -74,6 +74,22 @@ export default defineConfig([
     rules: restrict(noServer, noRequest, noWorkers, noDatabase, noOtherRoutesPrivate),
   },
   {
+    // One env module: everything the product reads from the environment is parsed (and documented) there.
+    files: ['app/**', 'lib/**', 'workers/**', 'scripts/**', 'proxy.ts', 'next.config.ts'],
+    ignores: ['lib/server/env.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'process',
+          property: 'env',
+          message:
+            'Read the environment through lib/server/env.ts (webEnv, workerEnv or toolingEnv), never process.env.',
+        },
+      ],
+    },
+  },
+  {
     // The worker is a plain Node process: no Next.js, no app routes, no request-only code.
     files: ['workers/**'],
     rules: restrict(noNext, noApp, noRequest),

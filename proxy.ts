@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { NextResponse, type NextRequest } from 'next/server'
-import { env } from '@/lib/server/env'
+import { webEnv } from '@/lib/server/env'
 import { SESSION_TTL_S, signSessionToken, verifySessionToken } from '@/lib/server/tokens'
 import { SESSION_COOKIE } from '@/lib/request/viewer'
 
@@ -19,7 +19,7 @@ export async function proxy(request: NextRequest) {
       headers: { 'content-type': 'text/plain; charset=utf-8' },
     })
   }
-  const secret = env().SESSION_SECRET
+  const secret = webEnv().SESSION_SECRET
   const current = request.cookies.get(SESSION_COOKIE)?.value
   if (current && (await verifySessionToken(secret, current))) return NextResponse.next()
 

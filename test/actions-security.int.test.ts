@@ -39,7 +39,7 @@ let tokens: typeof import('@/lib/server/tokens')
 
 beforeAll(async () => {
   db = await createTestDatabase()
-  // Before the first env() call, which memoises them.
+  // Before the first webEnv()/workerEnv() call, which memoises them.
   vi.stubEnv('DATABASE_URL', db.url)
   vi.stubEnv('SESSION_SECRET', SECRET)
   vi.stubEnv('EXPORT_LIMIT_PER_VIEWER', String(LIMIT))

@@ -52,7 +52,8 @@ export interface RealtimeOptions {
   /** Port to serve browsers on; `null` runs a headless server that only broadcasts. */
   port: number | null
   /**
-   * Origins whose pages may open sockets (`APP_ORIGIN`), e.g. `https://app.example.com`. Checked
+   * Origins whose pages may open sockets (`APP_ORIGIN`, a list once `workerEnv()` parsed it), e.g.
+   * `https://app.example.com`. Checked
    * on every handshake, websocket and polling alike (socket.io `allowRequest`), and sent as CORS
    * headers for polling. A handshake without an `Origin` header is not from a browser page and
    * needs only a valid token.

@@ -12,7 +12,7 @@ import type { JobSnapshot } from '@/lib/jobs/job'
 import { fail, ok, type ActionResult } from '@/lib/jobs/result'
 import { isDatabaseUnavailable, webPool } from '@/lib/server/db'
 import { producerFor } from '@/lib/server/enqueue'
-import { trustedProxyHops } from '@/lib/server/env'
+import { webEnv } from '@/lib/server/env'
 import { getTimeline, HistoryFilter, listJobHistory } from '@/lib/server/history'
 import { findJob, requestCancel } from '@/lib/server/job-store'
 import { claimLoginAttempt, clientAddress, recordLoginSuccess } from '@/lib/server/login-throttle'
@@ -30,7 +30,7 @@ const JobRef = z.strictObject({ jobId: z.uuid({ error: 'Must be a job id (UUID).
 export async function operatorSignIn(_previous: string | null, form: FormData): Promise<string | null> {
   if (!operatorViewEnabled()) return 'The operator view is not enabled (set ADMIN_PASSWORD).'
   const requestHeaders = await headers()
-  const client = clientAddress(requestHeaders, trustedProxyHops())
+  const client = clientAddress(requestHeaders, webEnv().TRUST_PROXY_HOPS)
   const pool = webPool()
   try {
     const attempt = await claimLoginAttempt(pool, client)

@@ -5,7 +5,7 @@
  */
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto'
 import { cookies } from 'next/headers'
-import { env } from '@/lib/server/env'
+import { webEnv } from '@/lib/server/env'
 import { OPERATOR_TTL_S, signOperatorToken, verifyOperatorToken } from '@/lib/server/tokens'
 
 export const OPERATOR_COOKIE = 'nbj_operator'
@@ -16,20 +16,20 @@ export interface Operator {
 
 /** Whether the operator view is enabled (ADMIN_PASSWORD is set). */
 export function operatorViewEnabled(): boolean {
-  return env().ADMIN_PASSWORD !== undefined
+  return webEnv().ADMIN_PASSWORD !== undefined
 }
 
 /** The signed-in operator of this request, or null. */
 export async function getOperator(): Promise<Operator | null> {
   if (!operatorViewEnabled()) return null
   const token = (await cookies()).get(OPERATOR_COOKIE)?.value
-  const id = token ? await verifyOperatorToken(env().SESSION_SECRET, token) : null
+  const id = token ? await verifyOperatorToken(webEnv().SESSION_SECRET, token) : null
   return id ? { id } : null
 }
 
 /** Compares in constant time (of the digests), so the response time says nothing about the password. */
 export function passwordMatches(candidate: string): boolean {
-  const expected = env().ADMIN_PASSWORD
+  const expected = webEnv().ADMIN_PASSWORD
   if (!expected) return false
   const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest()
   return timingSafeEqual(digest(candidate), digest(expected))
@@ -37,7 +37,7 @@ export function passwordMatches(candidate: string): boolean {
 
 /** Sets the operator cookie for a new operator session. */
 export async function signInOperator(secure: boolean): Promise<void> {
-  const token = await signOperatorToken(env().SESSION_SECRET, randomUUID())
+  const token = await signOperatorToken(webEnv().SESSION_SECRET, randomUUID())
   ;(await cookies()).set({
     name: OPERATOR_COOKIE,
     value: token,

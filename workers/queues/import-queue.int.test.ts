@@ -46,7 +46,7 @@ let signSession: (secret: string, viewerId: string) => Promise<string>
 
 beforeAll(async () => {
   db = await createTestDatabase()
-  // Before the first env() call, which memoises them.
+  // Before the first webEnv()/workerEnv() call, which memoises them.
   vi.stubEnv('DATABASE_URL', db.url)
   vi.stubEnv('SESSION_SECRET', SECRET)
   vi.stubEnv('IMPORT_MAX_BYTES', String(MAX_BYTES))

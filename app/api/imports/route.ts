@@ -14,7 +14,7 @@ import { IMPORTS_QUEUE, importsQueue, type ImportItem } from '@/lib/jobs/imports
 import { fail, ok, type ActionResult } from '@/lib/jobs/result'
 import { isDatabaseUnavailable, webPool } from '@/lib/server/db'
 import { enqueue } from '@/lib/server/enqueue-limited'
-import { env } from '@/lib/server/env'
+import { webEnv } from '@/lib/server/env'
 import { countUnsettledForOwner } from '@/lib/server/job-store'
 import { unexpectedFailure } from '@/lib/server/unexpected'
 import { deleteUpload, receiveUpload } from '@/lib/server/uploads'
@@ -59,7 +59,7 @@ export async function POST(request: Request): Promise<Response> {
       await request.body?.cancel().catch(() => undefined)
       return answer(404, fail('NOT_FOUND', 'Your session has expired. Reload the page.'))
     }
-    const { IMPORT_MAX_BYTES: maxBytes, IMPORT_LIMIT_PER_VIEWER: limit } = env()
+    const { IMPORT_MAX_BYTES: maxBytes, IMPORT_LIMIT_PER_VIEWER: limit } = webEnv()
     const pool = webPool()
     const limited = () =>
       answer(
