@@ -21,7 +21,7 @@ export async function proxy(request: NextRequest) {
   }
   const secret = env().SESSION_SECRET
   const current = request.cookies.get(SESSION_COOKIE)?.value
-  if (current && (await verifySessionToken(secret, current))) return NextResponse.next()
+  if (current && (await verifySessionToken(secret, current))) return revalidatedPage(request, NextResponse.next())
 
   const token = await signSessionToken(secret, randomUUID())
   // Set it on the request too, so the page rendered for this very request sees the new session.
@@ -36,6 +36,23 @@ export async function proxy(request: NextRequest) {
     path: '/',
     maxAge: SESSION_TTL_S,
   })
+  return revalidatedPage(request, response)
+}
+
+/**
+ * The viewer's pages as `private, no-cache` instead of Next's `no-store` for dynamic pages: still
+ * revalidated on every load and never kept by a shared cache, but allowed into the browser's
+ * back/forward cache. Chrome keeps no `no-store` page there, and none at all that also used a
+ * WebSocket (`websocket-used-with-ccns`), which every live page here does; Firefox keeps no
+ * `no-store` page either. Back then re-rendered the page instead of restoring it; restored, the
+ * page catches up itself (JobsProvider's `pageshow` resync). Operator pages (every viewer's jobs)
+ * stay `no-store`, and so does every route handler that sets its own header (downloads, tokens).
+ */
+function revalidatedPage(request: NextRequest, response: NextResponse): NextResponse {
+  const page = request.method === 'GET' && request.headers.get('sec-fetch-dest') === 'document'
+  if (page && !request.nextUrl.pathname.startsWith('/admin')) {
+    response.headers.set('cache-control', 'private, no-cache, max-age=0, must-revalidate')
+  }
   return response
 }
 

@@ -65,6 +65,15 @@ export function getSocket(scope: SocketScope = 'viewer'): Promise<Socket> {
       window.addEventListener('online', () => {
         if (!s.connected) s.disconnect().connect()
       })
+      // Back/forward cache: close the connection when the page goes in (the browser would cut it
+      // anyway, and some browsers keep no page with an open WebSocket), open it again at once when
+      // the page comes back rather than after a reconnect backoff. JobsProvider refetches then.
+      window.addEventListener('pagehide', (event) => {
+        if (event.persisted) s.disconnect()
+      })
+      window.addEventListener('pageshow', (event) => {
+        if (event.persisted && !s.connected) s.connect()
+      })
       return s
     },
     (err) => {
