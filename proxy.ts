@@ -42,11 +42,12 @@ export async function proxy(request: NextRequest) {
 /**
  * The viewer's pages as `private, no-cache` instead of Next's `no-store` for dynamic pages: still
  * revalidated on every load and never kept by a shared cache, but allowed into the browser's
- * back/forward cache. Chrome keeps no `no-store` page there, and none at all that also used a
- * WebSocket (`websocket-used-with-ccns`), which every live page here does; Firefox keeps no
- * `no-store` page either. Back then re-rendered the page instead of restoring it; restored, the
- * page catches up itself (JobsProvider's `pageshow` resync). Operator pages (every viewer's jobs)
- * stay `no-store`, and so does every route handler that sets its own header (downloads, tokens).
+ * back/forward cache. Chrome keeps no `no-store` page there (`response-cache-control-no-store`),
+ * and names a WebSocket on such a page, which every live page here opens, a reason of its own
+ * (`websocket-used-with-ccns`): Back re-rendered the page instead of restoring it. Restored, the
+ * page catches up itself (socket.ts reopens the socket, JobsProvider refetches on `pageshow`).
+ * Operator pages (every viewer's jobs) stay `no-store`, and so does every route handler that sets
+ * its own header (downloads, tokens).
  */
 function revalidatedPage(request: NextRequest, response: NextResponse): NextResponse {
   const page = request.method === 'GET' && request.headers.get('sec-fetch-dest') === 'document'

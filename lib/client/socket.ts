@@ -65,9 +65,9 @@ export function getSocket(scope: SocketScope = 'viewer'): Promise<Socket> {
       window.addEventListener('online', () => {
         if (!s.connected) s.disconnect().connect()
       })
-      // Back/forward cache: close the connection when the page goes in (the browser would cut it
-      // anyway, and some browsers keep no page with an open WebSocket), open it again at once when
-      // the page comes back rather than after a reconnect backoff. JobsProvider refetches then.
+      // Back/forward cache: close the connection as the page goes in (Chrome cuts it anyway, and the
+      // page only hears of it on its return), and open it again at once when the page comes back
+      // rather than after a reconnect backoff. JobsProvider refetches then.
       window.addEventListener('pagehide', (event) => {
         if (event.persisted) s.disconnect()
       })
