@@ -5,11 +5,12 @@
  * sockets), building into .next-e2e/dev, beside the e2e production build and clear of `npm run dev`.
  *
  * The hot reload edits lib/client/socket.ts, the module that opens the tab's socket (Fast Refresh
- * re-runs it and every module that imports it, JobsProvider included), by appending one comment line, and puts the file back as it was in a `finally`; a run killed in
- * between leaves only that line, which the next run removes before it starts.
+ * re-runs it and every module that imports it, JobsProvider included): it appends one comment
+ * line and puts the file back as it was in a `finally`; a run killed in between leaves only that
+ * line, which the next run removes before anything compiles.
  */
 import type { Page, WebSocket } from '@playwright/test'
-import { spawn, type ChildProcess } from 'node:child_process'
+import { startNext, stopNext, type NextProcess } from './next-process'
 import { readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { expect, test } from './fixtures'
@@ -22,39 +23,6 @@ const DEV = `http://localhost:${DEV_PORT}`
 const EDITED = path.resolve('lib/client/socket.ts')
 const MARKER = '// e2e/dev-socket.spec.ts hot reload'
 
-interface DevServer {
-  child: ChildProcess
-  exited: Promise<void>
-  log: () => string
-}
-
-/** Starts `next dev` on DEV_PORT; resolves once it says it is ready (pages compile on first visit). */
-async function startDev(): Promise<DevServer> {
-  let output = ''
-  // Its own process group: `next dev` runs the server in a child process, which stopDev() stops too.
-  const child = spawn(process.execPath, ['node_modules/next/dist/bin/next', 'dev', '-p', String(DEV_PORT)], {
-    detached: true,
-    env: {
-      ...process.env,
-      NODE_ENV: 'development',
-      // `next dev` builds into <distDir>/dev, so this never touches the production build beside it.
-      NEXT_DIST_DIR: '.next-e2e',
-      NEXT_TELEMETRY_DISABLED: '1',
-      SESSION_SECRET: process.env.SESSION_SECRET ?? 'e2e-only-secret-e2e-only-secret-e2e-only-secret',
-      REALTIME_URL: `http://localhost:${REALTIME_PORT}`,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  child.stdout!.on('data', (c: Buffer) => (output += c.toString()))
-  child.stderr!.on('data', (c: Buffer) => (output += c.toString()))
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', () => (/Ready in/.test(output) ? resolve() : undefined))
-    void exited.then(() => reject(new Error(`next dev exited before it was ready:\n${output}`)))
-  })
-  return { child, exited, log: () => output }
-}
-
 /** The page's socket.io WebSockets (not Next's own HMR socket), as the browser opened them. */
 function trackSockets(page: Page): { opened: WebSocket[]; open: () => WebSocket[] } {
   const opened: WebSocket[] = []
@@ -64,7 +32,15 @@ function trackSockets(page: Page): { opened: WebSocket[]; open: () => WebSocket[
   return { opened, open: () => opened.filter((ws) => !ws.isClosed()) }
 }
 
-let dev: DevServer | undefined
+/** Resolves when the page says Fast Refresh applied an update. */
+function fastRefresh(page: Page): Promise<unknown> {
+  return page.waitForEvent('console', {
+    predicate: (message) => /\[Fast Refresh\] done/.test(message.text()),
+    timeout: 120_000,
+  })
+}
+
+let dev: NextProcess | undefined
 let original: string | undefined
 
 test.beforeAll(async () => {
@@ -76,10 +52,7 @@ test.beforeAll(async () => {
 
 test.afterAll(async () => {
   if (original !== undefined) await writeFile(EDITED, original)
-  if (dev && dev.child.exitCode === null && dev.child.signalCode === null) {
-    process.kill(-dev.child.pid!, 'SIGKILL')
-    await dev.exited
-  }
+  await stopNext(dev)
 })
 
 // `next dev` compiles each page on its first visit: minutes on a small, busy machine.
@@ -90,7 +63,14 @@ test('in development a tab keeps one socket through StrictMode, navigation and a
   page,
   startExport,
 }) => {
-  dev = await startDev()
+  dev = await startNext('dev', DEV_PORT, {
+    NODE_ENV: 'development',
+    // `next dev` builds into <distDir>/dev, so this never touches the production build beside it.
+    NEXT_DIST_DIR: '.next-e2e',
+    NEXT_TELEMETRY_DISABLED: '1',
+    SESSION_SECRET: process.env.SESSION_SECRET ?? 'e2e-only-secret-e2e-only-secret-e2e-only-secret',
+    REALTIME_URL: `http://localhost:${REALTIME_PORT}`,
+  })
   const sockets = trackSockets(page)
   const compiled = { timeout: 120_000 }
 
@@ -114,18 +94,19 @@ test('in development a tab keeps one socket through StrictMode, navigation and a
   await expect(page).toHaveURL(`${DEV}/jobs/${jobId}`)
   expect(sockets.open(), 'open sockets after navigating').toHaveLength(1)
 
-  // A hot reload of the module that opens the socket: Fast Refresh re-runs it in the same document.
-  const refreshed = page.waitForEvent('console', {
-    predicate: (message) => /\[Fast Refresh\] done/.test(message.text()),
-    timeout: 120_000,
-  })
+  // A hot reload of the module that opens the socket, then another as the file is put back: Fast
+  // Refresh re-runs it in the same document each time.
   await page.evaluate(() => ((window as Window & { __sameDocument?: boolean }).__sameDocument = true))
+  let putBack: Promise<unknown> | undefined
   try {
+    const edited = fastRefresh(page)
     await writeFile(EDITED, `${original}\n${MARKER}\n`)
-    await refreshed
+    await edited
+    putBack = fastRefresh(page)
   } finally {
     await writeFile(EDITED, original!)
   }
+  await putBack
   expect(await page.evaluate(() => (window as Window & { __sameDocument?: boolean }).__sameDocument)).toBe(true)
   await page.getByRole('link', { name: 'Exports' }).click()
   await expect(page.getByRole('status')).toHaveText('Live')
