@@ -40,18 +40,23 @@ export async function proxy(request: NextRequest) {
 }
 
 /**
+ * Paths that keep `no-store`: operator pages (every viewer's jobs) and every route handler (files,
+ * tokens, JSON). A header set here replaces the one a route handler sets itself, so a route handler
+ * added outside these paths must be added here.
+ */
+const NO_STORE_PATHS = /^\/(admin|api|downloads)(\/|$)|\/rejected$/
+
+/**
  * The viewer's pages as `private, no-cache` instead of Next's `no-store` for dynamic pages: still
  * revalidated on every load and never kept by a shared cache, but allowed into the browser's
  * back/forward cache. Chrome keeps no `no-store` page there (`response-cache-control-no-store`),
  * and names a WebSocket on such a page, which every live page here opens, a reason of its own
  * (`websocket-used-with-ccns`): Back re-rendered the page instead of restoring it. Restored, the
  * page catches up itself (socket.ts reopens the socket, JobsProvider refetches on `pageshow`).
- * Operator pages (every viewer's jobs) stay `no-store`, and so does every route handler that sets
- * its own header (downloads, tokens).
  */
 function revalidatedPage(request: NextRequest, response: NextResponse): NextResponse {
   const page = request.method === 'GET' && request.headers.get('sec-fetch-dest') === 'document'
-  if (page && !request.nextUrl.pathname.startsWith('/admin')) {
+  if (page && !NO_STORE_PATHS.test(request.nextUrl.pathname)) {
     response.headers.set('cache-control', 'private, no-cache, max-age=0, must-revalidate')
   }
   return response
