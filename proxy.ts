@@ -21,7 +21,7 @@ export async function proxy(request: NextRequest) {
   }
   const secret = webEnv().SESSION_SECRET
   const current = request.cookies.get(SESSION_COOKIE)?.value
-  if (current && (await verifySessionToken(secret, current))) return NextResponse.next()
+  if (current && (await verifySessionToken(secret, current))) return revalidatedPage(request, NextResponse.next())
 
   const token = await signSessionToken(secret, randomUUID())
   // Set it on the request too, so the page rendered for this very request sees the new session.
@@ -36,6 +36,29 @@ export async function proxy(request: NextRequest) {
     path: '/',
     maxAge: SESSION_TTL_S,
   })
+  return revalidatedPage(request, response)
+}
+
+/**
+ * Paths that keep `no-store`: operator pages (every viewer's jobs) and every route handler (files,
+ * tokens, JSON). A header set here replaces the one a route handler sets itself, so a route handler
+ * added outside these paths must be added here.
+ */
+const NO_STORE_PATHS = /^\/(admin|api|downloads)(\/|$)|\/rejected$/
+
+/**
+ * The viewer's pages as `private, no-cache` instead of Next's `no-store` for dynamic pages: still
+ * revalidated on every load and never kept by a shared cache, but allowed into the browser's
+ * back/forward cache. Chrome keeps no `no-store` page there (`response-cache-control-no-store`),
+ * and names a WebSocket on such a page, which every live page here opens, a reason of its own
+ * (`websocket-used-with-ccns`): Back re-rendered the page instead of restoring it. Restored, the
+ * page catches up itself (socket.ts reopens the socket, JobsProvider refetches on `pageshow`).
+ */
+function revalidatedPage(request: NextRequest, response: NextResponse): NextResponse {
+  const page = request.method === 'GET' && request.headers.get('sec-fetch-dest') === 'document'
+  if (page && !NO_STORE_PATHS.test(request.nextUrl.pathname)) {
+    response.headers.set('cache-control', 'private, no-cache, max-age=0, must-revalidate')
+  }
   return response
 }
 

@@ -4,7 +4,7 @@
  * database that is down, and can be sent SIGTERM. The worker and realtime server are Playwright's.
  */
 import { expect, test, type Page } from '@playwright/test'
-import { spawn, type ChildProcess } from 'node:child_process'
+import { startNext, stopNext, type NextProcess } from './next-process'
 import http from 'node:http'
 import net from 'node:net'
 import { SignJWT } from 'jose'
@@ -17,44 +17,16 @@ const REALTIME_PORT = Number(process.env.E2E_REALTIME_PORT || 3101)
 const SPARE_PORT = Number(process.env.E2E_SPARE_WEB_PORT || WEB_PORT + 2)
 const SPARE = `http://localhost:${SPARE_PORT}`
 
-interface WebProcess {
-  child: ChildProcess
-  exited: Promise<number | null>
-  log: () => string
-}
-
 /** Starts `next start` (the e2e build) on SPARE_PORT against `databaseUrl`; resolves once it answers. */
-async function startWeb(databaseUrl: string): Promise<WebProcess> {
-  let output = ''
-  // node runs Next's CLI itself (no shell in between), so a signal reaches the server process.
-  const child = spawn(process.execPath, ['node_modules/next/dist/bin/next', 'start', '-p', String(SPARE_PORT)], {
-    env: {
-      ...process.env,
-      NODE_ENV: 'production',
-      NEXT_DIST_DIR: '.next-e2e',
-      DATABASE_URL: databaseUrl,
-      SESSION_SECRET: SECRET,
-      REALTIME_URL: `http://localhost:${REALTIME_PORT}`,
-      ADMIN_PASSWORD: 'e2e-operator-password',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+function startWeb(databaseUrl: string): Promise<NextProcess> {
+  return startNext('start', SPARE_PORT, {
+    NODE_ENV: 'production',
+    NEXT_DIST_DIR: '.next-e2e',
+    DATABASE_URL: databaseUrl,
+    SESSION_SECRET: SECRET,
+    REALTIME_URL: `http://localhost:${REALTIME_PORT}`,
+    ADMIN_PASSWORD: 'e2e-operator-password',
   })
-  child.stdout!.on('data', (c: Buffer) => (output += c.toString()))
-  child.stderr!.on('data', (c: Buffer) => (output += c.toString()))
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-  const ready = new Promise<void>((resolve, reject) => {
-    const check = () => (/Ready in/.test(output) ? resolve() : undefined)
-    child.stdout!.on('data', check)
-    void exited.then((code) => reject(new Error(`next start exited (${code}) before it was ready:\n${output}`)))
-  })
-  await ready
-  return { child, exited, log: () => output }
-}
-
-async function stopWeb(web: WebProcess | undefined): Promise<void> {
-  if (!web || web.child.exitCode !== null || web.child.signalCode !== null) return
-  web.child.kill('SIGKILL')
-  await web.exited
 }
 
 /** A TCP port nothing listens on (bound, then released): a PostgreSQL that is stopped. */
@@ -78,9 +50,9 @@ function session(viewerId: string): Promise<string> {
     .sign(new TextEncoder().encode(SECRET))
 }
 
-let web: WebProcess | undefined
+let web: NextProcess | undefined
 test.afterEach(async () => {
-  await stopWeb(web)
+  await stopNext(web)
   web = undefined
 })
 

@@ -164,19 +164,12 @@ export class LiveJobs {
 
   /**
    * Back/forward cache: the page's memory is restored as it was, cache included, while its socket
-   * was closed and events were missed. Reconnect now and refetch.
+   * was closed (socket.ts closes it on `pagehide` and reopens it on `pageshow`) and events were
+   * missed. Refetch now, over HTTP, without waiting for the socket; its connect refetches again.
    */
   private onPageShow = (event: PageTransitionEvent) => {
     if (!event.persisted) return
-    for (const scope of this.wanted) {
-      void getSocket(scope).then(
-        (socket) => {
-          if (!socket.connected) socket.connect()
-        },
-        () => undefined,
-      )
-      this.resync(scope)
-    }
+    for (const scope of this.wanted) this.resync(scope)
   }
 }
 

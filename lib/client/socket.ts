@@ -65,6 +65,15 @@ export function getSocket(scope: SocketScope = 'viewer'): Promise<Socket> {
       window.addEventListener('online', () => {
         if (!s.connected) s.disconnect().connect()
       })
+      // Back/forward cache: close the connection as the page goes in (Chrome cuts it anyway, and the
+      // page only hears of it on its return), and open it again at once when the page comes back
+      // rather than after a reconnect backoff. JobsProvider refetches then.
+      window.addEventListener('pagehide', (event) => {
+        if (event.persisted) s.disconnect()
+      })
+      window.addEventListener('pageshow', (event) => {
+        if (event.persisted && !s.connected) s.connect()
+      })
       return s
     },
     (err) => {
