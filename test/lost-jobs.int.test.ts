@@ -14,7 +14,7 @@ import { enqueueJob, stopProducer } from '@/lib/server/enqueue'
 import { countUnsettledForOwner } from '@/lib/server/job-store'
 import { stuckJobs } from '@/lib/server/ops'
 import { PGBOSS_SCHEMA } from '@/lib/server/pgboss'
-import { QueueService, type QueueClass } from '@/workers/queue-service'
+import { QueueService } from '@/workers/queue-service'
 import type { Worker } from '@/workers/worker'
 import { createTestDatabase, startTestWorker, waitForJob, type TestDatabase } from './kit'
 
@@ -38,7 +38,7 @@ let worker: Worker
 beforeAll(async () => {
   db = await createTestDatabase()
   pool = createPool(db.url, { max: 3 })
-  worker = await startTestWorker(db, [NoopQueue as QueueClass], { reconcileMs: 1_000 })
+  worker = await startTestWorker(db, [NoopQueue], { reconcileMs: 1_000 })
   boss = new PgBoss({ connectionString: db.url, schema: PGBOSS_SCHEMA, supervise: false, schedule: false, max: 2 })
   await boss.start()
   await boss.createQueue(PARKED)

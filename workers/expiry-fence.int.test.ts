@@ -17,7 +17,7 @@ import { PART_BYTES, createFileWriter, isLateAttemptWrite, readFile } from '@/li
 import { findJob } from '@/lib/server/job-store'
 import { watchJobs, type JobWatch } from '@/test/job-watch'
 import { createTestDatabase, type TestDatabase, startTestWorker } from '@/test/kit'
-import { QueueService, type QueueClass } from './queue-service'
+import { QueueService } from './queue-service'
 import type { Worker } from './worker'
 
 const Item = z.object({})
@@ -84,7 +84,7 @@ beforeAll(async () => {
   db = await createTestDatabase()
   pool = createPool(db.url, { max: 3 })
   watch = await watchJobs(db.url)
-  worker = await startTestWorker(db, [StubbornQueue as QueueClass])
+  worker = await startTestWorker(db, [StubbornQueue])
 })
 
 afterAll(async () => {

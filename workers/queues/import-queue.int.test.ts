@@ -13,7 +13,6 @@ import { JobSnapshot } from '@/lib/jobs/job'
 import type { ActionResult } from '@/lib/jobs/result'
 import type { Queryable } from '@/lib/server/db'
 import { createTestDatabase, startTestWorker, waitForJob, type TestDatabase } from '@/test/kit'
-import type { QueueClass } from '../queue-service'
 import type { Worker } from '../worker'
 // Imported with the kit, before vi.resetModules(): the worker and the queue must share one
 // queue-service module (its AsyncLocalStorage is how handleItem finds its job).
@@ -62,7 +61,7 @@ beforeAll(async () => {
   const { createPool, webPool: web } = await import('@/lib/server/db')
   webPool = web
   sql = createPool(db.url, { max: 3 })
-  worker = await startTestWorker(db, [ImportQueue as QueueClass], { timing: { progressWriteMs: 50 } })
+  worker = await startTestWorker(db, [ImportQueue], { timing: { progressWriteMs: 50 } })
 })
 
 afterAll(async () => {
