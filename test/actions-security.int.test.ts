@@ -15,14 +15,7 @@ import { createLogger } from '@/workers/logger'
 /** The cookie `cookies()` answers with; read when an action starts (see the mock below). */
 const session = vi.hoisted(() => ({ cookie: undefined as string | undefined }))
 
-vi.mock('next/headers', () => ({
-  // Captures the cookie when called: an action calls cookies() synchronously when it starts, so
-  // concurrent calls made right after setting `session.cookie` each keep their own viewer.
-  cookies: async () => {
-    const value = session.cookie
-    return { get: (name: string) => (name === 'nbj_session' && value !== undefined ? { name, value } : undefined) }
-  },
-}))
+vi.mock('next/headers', async () => (await import('@/test/session-cookie')).sessionHeaders(session))
 
 const SECRET = 'actions-security-secret-actions-security-secret'
 const ISSUER = 'next-background-jobs'

@@ -12,12 +12,7 @@ import { setupTestDatabase, setupTestWorker, setupWebTier, waitForJob } from '@/
 import { createLogger } from '@/workers/logger'
 
 const session = vi.hoisted(() => ({ cookie: undefined as string | undefined }))
-vi.mock('next/headers', () => ({
-  cookies: async () => {
-    const value = session.cookie
-    return { get: (name: string) => (name === 'nbj_session' && value !== undefined ? { name, value } : undefined) }
-  },
-}))
+vi.mock('next/headers', async () => (await import('@/test/session-cookie')).sessionHeaders(session))
 
 const SECRET = 'downloads-security-secret-downloads-security'
 

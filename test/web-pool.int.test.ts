@@ -13,14 +13,7 @@ import { createLogger } from '@/workers/logger'
 
 const session = vi.hoisted(() => ({ cookie: undefined as string | undefined }))
 
-vi.mock('next/headers', () => ({
-  // Read when called: an action calls cookies() synchronously when it starts, so concurrent calls
-  // made right after setting `session.cookie` each keep their own viewer.
-  cookies: async () => {
-    const value = session.cookie
-    return { get: (name: string) => (name === 'nbj_session' && value !== undefined ? { name, value } : undefined) }
-  },
-}))
+vi.mock('next/headers', async () => (await import('@/test/session-cookie')).sessionHeaders(session))
 
 const SECRET = 'web-pool-secret-web-pool-secret-web-pool-secret'
 const VIEWERS = 20

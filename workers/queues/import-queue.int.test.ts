@@ -20,12 +20,7 @@ import { ImportQueue } from './import-queue'
 /** The cookie `cookies()` answers with (see the mock below). */
 const session = vi.hoisted(() => ({ cookie: undefined as string | undefined }))
 
-vi.mock('next/headers', () => ({
-  cookies: async () => {
-    const value = session.cookie
-    return { get: (name: string) => (name === 'nbj_session' && value !== undefined ? { name, value } : undefined) }
-  },
-}))
+vi.mock('next/headers', async () => (await import('@/test/session-cookie')).sessionHeaders(session))
 
 const SECRET = 'imports-test-secret-imports-test-secret-imports'
 const MAX_BYTES = 12 * 1024 * 1024
