@@ -1,9 +1,10 @@
 import type { NextConfig } from 'next'
+import { toolingEnv } from './lib/server/env'
 
 const nextConfig: NextConfig = {
   // `npm run dev` and the e2e tests build into their own folders (NEXT_DIST_DIR), so a
   // production build never leaves `next dev` reloading against another build's output.
-  distDir: process.env.NEXT_DIST_DIR || '.next',
+  distDir: toolingEnv().NEXT_DIST_DIR,
   // pg and pg-boss are Node libraries with optional native bits: load them at run time, never bundle them.
   serverExternalPackages: ['pg', 'pg-boss', 'pg-query-stream'],
   typedRoutes: false,

@@ -4,9 +4,9 @@
  */
 import { randomUUID } from 'node:crypto'
 import { NextResponse, type NextRequest } from 'next/server'
-import { env } from '@/lib/server/env'
+import { webEnv } from '@/lib/server/env'
 import { SESSION_TTL_S, signSessionToken, verifySessionToken } from '@/lib/server/tokens'
-import { SESSION_COOKIE } from '@/lib/server/viewer'
+import { SESSION_COOKIE } from '@/lib/request/viewer'
 
 export async function proxy(request: NextRequest) {
   // A path that is not valid percent-encoded UTF-8 would reach Next's router and fail there with a
@@ -19,7 +19,7 @@ export async function proxy(request: NextRequest) {
       headers: { 'content-type': 'text/plain; charset=utf-8' },
     })
   }
-  const secret = env().SESSION_SECRET
+  const secret = webEnv().SESSION_SECRET
   const current = request.cookies.get(SESSION_COOKIE)?.value
   if (current && (await verifySessionToken(secret, current))) return NextResponse.next()
 

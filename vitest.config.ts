@@ -25,6 +25,7 @@ export default defineConfig({
           name: 'integration',
           include: ['{app,lib,workers,scripts,test}/**/*.int.test.ts'],
           globalSetup: ['test/global-setup.ts'],
+          setupFiles: ['test/env-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
           // Each file gets its own database; two files at once fit in two cores.

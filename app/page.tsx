@@ -2,7 +2,7 @@ import type { JobPage } from '@/lib/jobs/history'
 import { readForPage, webPool } from '@/lib/server/db'
 import { withDownloadExpiry } from '@/lib/server/downloads'
 import { listJobHistory, withoutOwners } from '@/lib/server/history'
-import { getViewer } from '@/lib/server/viewer'
+import { getViewer } from '@/lib/request/viewer'
 import { Dashboard } from './_components/dashboard'
 import { DatabaseNotice } from './_components/database-notice'
 

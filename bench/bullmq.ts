@@ -178,15 +178,15 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 }
 
 /** `latency.dispatch.<backend>.p50/p99` for each backend: the same measurement as the template's dispatch scenario. */
-export async function bullDispatchScenario(o: {
+export async function bullDispatchScenario(options: {
   backends: readonly BullBackend[]
   samples: number
 }): Promise<ScenarioResult> {
   const measurements: Measurement[] = []
   const notes: string[] = []
-  for (const backend of o.backends) {
+  for (const backend of options.backends) {
     const key = backend.kind === 'redis' ? 'bullmq_redis' : 'bullmq_pg'
-    const samples = await bullDispatchSamples(backend, o.samples, 3)
+    const samples = await bullDispatchSamples(backend, options.samples, 3)
     measurements.push(figure(`latency.dispatch.${key}.p50`, percentile(samples, 0.5), 'ms'))
     measurements.push(figure(`latency.dispatch.${key}.p99`, percentile(samples, 0.99), 'ms'))
     notes.push(

@@ -92,10 +92,10 @@ async function idleRss(url: string, args: string[]): Promise<number> {
 }
 
 /** Builds dist/worker (the same script `npm run build` runs), then measures both ways of running the worker. */
-export async function compiledWorkerScenario(o: { url: string }): Promise<ScenarioResult> {
+export async function compiledWorkerScenario(options: { url: string }): Promise<ScenarioResult> {
   await run(process.execPath, ['scripts/build-worker.mjs'], { cwd: root })
-  const compiled = await idleRss(o.url, ['--enable-source-maps', 'dist/worker/main.js'])
-  const viaTsx = await idleRss(o.url, ['--import', 'tsx', 'workers/main.ts'])
+  const compiled = await idleRss(options.url, ['--enable-source-maps', 'dist/worker/main.js'])
+  const viaTsx = await idleRss(options.url, ['--import', 'tsx', 'workers/main.ts'])
   return {
     measurements: [compared('worker.idle_rss_mb', compiled, 'MB', 'tsx workers/main.ts', viaTsx)],
     notes: [

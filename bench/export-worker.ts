@@ -1,5 +1,5 @@
 /**
- * A worker process that runs only the real ExportQueue, started by bench/export.ts with `fork`, so
+ * A worker process that runs only the real ExportQueue, compiled and started by bench/export.ts with `fork`, so
  * its resident memory is the worker's alone (not the bench's sockets, baselines and buffers).
  * Samples its RSS every 50 ms and answers the parent over IPC; exits when told to stop.
  */

@@ -3,11 +3,12 @@
  * exporting every city, then a dataset ten times larger, each against PostgreSQL's own
  * `COPY (the same SELECT) TO STDOUT WITH CSV` read through pg-copy-streams in the same run.
  */
-import { fork, type ChildProcess } from 'node:child_process'
+import { execFile, fork, type ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { once } from 'node:events'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import type pg from 'pg'
 import { to as copyTo } from 'pg-copy-streams'
 import { EXPORTS_QUEUE, ExportResult } from '@/lib/jobs/exports'
@@ -37,6 +38,23 @@ const EXPORT_TIMEOUT_MS = 900_000
 /** Added to a city's id per copy: GeoNames ids (up to 12.1 million) stay below it, and 100 copies stay within `integer`. */
 const COPY_ID_STRIDE = 20_000_000
 
+const execFileAsync = promisify(execFile)
+
+/**
+ * Bundles bench/export-worker.ts with scripts/build-worker.mjs, as `npm run build` bundles the
+ * worker, so the memory measured is that of compiled JavaScript under plain `node` (production),
+ * not of tsx compiling TypeScript in the process. Returns the bundle's path.
+ */
+async function compileExportWorker(): Promise<string> {
+  const root = fileURLToPath(new URL('..', import.meta.url))
+  await execFileAsync(
+    process.execPath,
+    ['scripts/build-worker.mjs', '--entry', 'bench/export-worker.ts', '--outdir', '.data/bench-worker'],
+    { cwd: root },
+  )
+  return `${root}.data/bench-worker/export-worker.js`
+}
+
 /** The child worker process and its request/reply channel (one request at a time). */
 class ExportWorkerProcess {
   private constructor(
@@ -45,9 +63,10 @@ class ExportWorkerProcess {
   ) {}
 
   static async start(url: string): Promise<ExportWorkerProcess> {
-    const entry = fileURLToPath(new URL('./export-worker.ts', import.meta.url))
+    const entry = await compileExportWorker()
     const child = fork(entry, [], {
-      execArgv: ['--import', 'tsx'],
+      // As `npm run worker` runs the shipped bundle.
+      execArgv: ['--enable-source-maps'],
       env: { ...process.env, BENCH_DATABASE_URL: url },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     })
@@ -101,19 +120,19 @@ async function countCities(pool: pg.Pool): Promise<number> {
 
 /** Rows per second of one export job, from enqueue to completed; checks every row was written. */
 async function timeExport(
-  o: ExportOptions,
+  options: ExportOptions,
   expectedRows: number,
   queue: string = EXPORTS_QUEUE,
 ): Promise<{ rowsPerS: number; seconds: number; bytes: number }> {
   const started = performance.now()
-  const job = await enqueueJob(o.pool, { queue, ownerId: randomUUID(), payload: {} })
-  const done = await o.watcher.waitFor(job.id, SETTLED_STATES, EXPORT_TIMEOUT_MS)
+  const job = await enqueueJob(options.pool, { queue, ownerId: randomUUID(), payload: {} })
+  const done = await options.watcher.waitFor(job.id, SETTLED_STATES, EXPORT_TIMEOUT_MS)
   const seconds = (performance.now() - started) / 1000
   if (done.state !== 'completed') throw new Error(`export ${job.id} ended ${done.state}: ${done.error?.message ?? ''}`)
   const result = ExportResult.parse(done.result)
   if (result.rows !== expectedRows) throw new Error(`export wrote ${result.rows} rows, expected ${expectedRows}`)
   // The file is not needed; dropping it keeps the bench database small.
-  await o.pool.query('DELETE FROM app.job_file_parts WHERE job_id = $1', [job.id])
+  await options.pool.query('DELETE FROM app.job_file_parts WHERE job_id = $1', [job.id])
   return { rowsPerS: result.rows / seconds, seconds, bytes: result.bytes }
 }
 
@@ -158,28 +177,28 @@ function describe(label: string, rows: number, r: { seconds: number; bytes: numb
  * Exports all cities, grows the table to `largeCopies` times its size (the same table, so the
  * ExportQueue code path is untouched), exports again while the worker's RSS is sampled every 50 ms.
  */
-export async function exportScenario(o: ExportOptions): Promise<ScenarioResult> {
-  const worker = await ExportWorkerProcess.start(o.url)
+export async function exportScenario(options: ExportOptions): Promise<ScenarioResult> {
+  const worker = await ExportWorkerProcess.start(options.url)
   try {
-    const cities = await countCities(o.pool)
+    const cities = await countCities(options.pool)
     await worker.request({ type: 'reset-peak' })
-    const ours = await timeExport(o, cities)
+    const ours = await timeExport(options, cities)
     const oursRss = await worker.request({ type: 'read-rss' })
-    const copy = await timeCopy(o.pool, cities)
+    const copy = await timeCopy(options.pool, cities)
     // The same export reporting progress on every row vs every 2,000 rows: best of 3 each, alternating.
     const chunked: number[] = []
     const perRow: number[] = []
     for (let i = 0; i < 3; i++) {
-      chunked.push((await timeExport(o, cities)).seconds)
-      perRow.push((await timeExport(o, cities, PER_ROW_EXPORTS_QUEUE)).seconds)
+      chunked.push((await timeExport(options, cities)).seconds)
+      perRow.push((await timeExport(options, cities, PER_ROW_EXPORTS_QUEUE)).seconds)
     }
 
-    await growCities(o.pool, o.largeCopies)
-    const largeRows = await countCities(o.pool)
+    await growCities(options.pool, options.largeCopies)
+    const largeRows = await countCities(options.pool)
     const before = await worker.request({ type: 'reset-peak' })
-    const oursLarge = await timeExport(o, largeRows)
+    const oursLarge = await timeExport(options, largeRows)
     const after = await worker.request({ type: 'read-rss' })
-    const copyLarge = await timeCopy(o.pool, largeRows)
+    const copyLarge = await timeCopy(options.pool, largeRows)
     if (before.type !== 'rss' || after.type !== 'rss' || oursRss.type !== 'rss')
       throw new Error('export worker did not report its RSS')
 
@@ -188,16 +207,21 @@ export async function exportScenario(o: ExportOptions): Promise<ScenarioResult> 
       { rows: cities, ours: ours.seconds, copy: copy.seconds, peakMb: oursRss.peakMb },
       { rows: largeRows, ours: oursLarge.seconds, copy: copyLarge.seconds, peakMb: after.peakMb },
     ]
-    let copies = o.largeCopies
-    for (const next of o.curveCopies ?? []) {
-      await growCities(o.pool, next, copies)
+    let copies = options.largeCopies
+    for (const next of options.curveCopies ?? []) {
+      await growCities(options.pool, next, copies)
       copies = next
-      const rows = await countCities(o.pool)
+      const rows = await countCities(options.pool)
       await worker.request({ type: 'reset-peak' })
-      const exported = await timeExport(o, rows)
+      const exported = await timeExport(options, rows)
       const rss = await worker.request({ type: 'read-rss' })
       if (rss.type !== 'rss') throw new Error('export worker did not report its RSS')
-      curve.push({ rows, ours: exported.seconds, copy: (await timeCopy(o.pool, rows)).seconds, peakMb: rss.peakMb })
+      curve.push({
+        rows,
+        ours: exported.seconds,
+        copy: (await timeCopy(options.pool, rows)).seconds,
+        peakMb: rss.peakMb,
+      })
     }
 
     return {
@@ -224,9 +248,9 @@ export async function exportScenario(o: ExportOptions): Promise<ScenarioResult> 
         describe('export, ExportQueue (enqueue to completed, file stored in app.job_file_parts)', cities, ours),
         describe('export, COPY TO STDOUT WITH CSV through pg-copy-streams', cities, copy),
         `progress overhead on the real export (all cities, best of 3): ${(Math.min(...perRow) * 1000).toFixed(0)} ms reporting every row vs ${(Math.min(...chunked) * 1000).toFixed(0)} ms every 2,000 rows`,
-        describe(`export large (cities x ${o.largeCopies}), ExportQueue`, largeRows, oursLarge),
-        describe(`export large (cities x ${o.largeCopies}), COPY`, largeRows, copyLarge),
-        `export: RSS of the worker process (a forked child running only ExportQueue, sampled every 50 ms): ${o.largeCopies === 10 ? '' : 'on the reduced quick dataset, '}` +
+        describe(`export large (cities x ${options.largeCopies}), ExportQueue`, largeRows, oursLarge),
+        describe(`export large (cities x ${options.largeCopies}), COPY`, largeRows, copyLarge),
+        `export: RSS of the worker process (a forked child running only ExportQueue, compiled as npm run build compiles the worker, sampled every 50 ms): ${options.largeCopies === 10 ? '' : 'on the reduced quick dataset, '}` +
           `${worker.idleRssMb.toFixed(0)} MB once started, ${before.rssMb.toFixed(0)} MB before the large export, peak ${after.peakMb.toFixed(0)} MB during it ` +
           `(at the peak: V8 heap ${after.atPeak.heapUsedMb.toFixed(0)} MB used of ${after.atPeak.heapTotalMb.toFixed(0)} MB, external ${after.atPeak.externalMb.toFixed(0)} MB)`,
         `export curve (rows: ExportQueue s / COPY s / worker peak RSS): ${curve

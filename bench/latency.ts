@@ -64,15 +64,15 @@ export interface LatencyOptions {
 }
 
 /** Scenario 2: `enqueueJob` resolving to `handleItem` starting, one job at a time. */
-export async function dispatchScenario(o: LatencyOptions & { samples: number }): Promise<ScenarioResult> {
+export async function dispatchScenario(options: LatencyOptions & { samples: number }): Promise<ScenarioResult> {
   setProbe(async ({ startedAt }) => ({ startedAt }))
   const owner = randomUUID()
   const samples: number[] = []
   let early = 0
-  for (let i = 0; i < o.samples + WARMUP_SAMPLES; i++) {
-    const job = await enqueueJob(o.pool, { queue: PROBE_QUEUE, ownerId: owner, payload: {} })
+  for (let i = 0; i < options.samples + WARMUP_SAMPLES; i++) {
+    const job = await enqueueJob(options.pool, { queue: PROBE_QUEUE, ownerId: owner, payload: {} })
     const enqueued = performance.now()
-    const done = await o.watcher.waitFor(job.id, SETTLED_STATES, JOB_TIMEOUT_MS)
+    const done = await options.watcher.waitFor(job.id, SETTLED_STATES, JOB_TIMEOUT_MS)
     if (done.state !== 'completed') throw new Error(`dispatch probe ${job.id} ended ${done.state}`)
     const { startedAt } = done.result as { startedAt: number }
     // The worker hears the NOTIFY of the commit on its own connection and may start the handler
@@ -92,16 +92,16 @@ export async function dispatchScenario(o: LatencyOptions & { samples: number }):
  * apart) until `stop()`, which resolves to the samples in ms: the throughput scenario runs it while
  * a backlog drains through another queue of the same worker.
  */
-export function startDispatchSampler(o: LatencyOptions): { stop(): Promise<number[]> } {
+export function startDispatchSampler(options: LatencyOptions): { stop(): Promise<number[]> } {
   setProbe(async ({ startedAt }) => ({ startedAt }))
   const owner = randomUUID()
   const samples: number[] = []
   let stopping = false
   const loop = (async () => {
     while (!stopping) {
-      const job = await enqueueJob(o.pool, { queue: PROBE_QUEUE, ownerId: owner, payload: {} })
+      const job = await enqueueJob(options.pool, { queue: PROBE_QUEUE, ownerId: owner, payload: {} })
       const enqueued = performance.now()
-      const done = await o.watcher.waitFor(job.id, SETTLED_STATES, JOB_TIMEOUT_MS * 4)
+      const done = await options.watcher.waitFor(job.id, SETTLED_STATES, JOB_TIMEOUT_MS * 4)
       if (done.state !== 'completed') throw new Error(`dispatch probe ${job.id} ended ${done.state}`)
       samples.push(Math.max(0, (done.result as { startedAt: number }).startedAt - enqueued))
       await sleep(100 + Math.random() * 50)
@@ -160,7 +160,7 @@ async function connectClients(port: number, token: string, count: number): Promi
  * must arrive with the final state.
  */
 export async function progressScenario(
-  o: LatencyOptions & {
+  options: LatencyOptions & {
     port: number
     secret: string
     jobs: number
@@ -170,7 +170,7 @@ export async function progressScenario(
   },
 ): Promise<ScenarioResult> {
   const owner = randomUUID()
-  const clients = await connectClients(o.port, await signRealtimeToken(o.secret, owner), o.clients)
+  const clients = await connectClients(options.port, await signRealtimeToken(options.secret, owner), options.clients)
   const samples: number[] = []
   let lost = 0
   let delivered = 0
@@ -190,9 +190,9 @@ export async function progressScenario(
         if (--current.missing === 0) current.done()
       })
     }
-    const total = o.reportsPerJob + o.burst
+    const total = options.reportsPerJob + options.burst
     setProbe(async ({ jobId, reportProgress }) => {
-      for (let k = 1; k <= o.reportsPerJob; k++) {
+      for (let k = 1; k <= options.reportsPerJob; k++) {
         await sleep(QUIET_MS)
         const arrived = deferred<void>()
         current = { jobId, k, sentAt: performance.now(), missing: clients.length, done: () => arrived.resolve() }
@@ -202,19 +202,19 @@ export async function progressScenario(
         current = null
       }
       // The burst: the throttle coalesces it; only the last report has to reach the clients.
-      for (let k = o.reportsPerJob + 1; k <= total; k++) {
+      for (let k = options.reportsPerJob + 1; k <= total; k++) {
         reportProgress({ current: k, total, message: `Step ${k} of ${total}` })
         if (k % 500 === 0) await sleep(0)
       }
       return { reports: total }
     })
-    for (let j = 0; j < o.jobs; j++) {
+    for (let j = 0; j < options.jobs; j++) {
       for (const client of clients) client.seen.clear()
-      const job = await enqueueJob(o.pool, { queue: PROBE_QUEUE, ownerId: owner, payload: {} })
-      const done = await o.watcher.waitFor(
+      const job = await enqueueJob(options.pool, { queue: PROBE_QUEUE, ownerId: owner, payload: {} })
+      const done = await options.watcher.waitFor(
         job.id,
         SETTLED_STATES,
-        JOB_TIMEOUT_MS + o.reportsPerJob * (QUIET_MS + DELIVERY_TIMEOUT_MS),
+        JOB_TIMEOUT_MS + options.reportsPerJob * (QUIET_MS + DELIVERY_TIMEOUT_MS),
       )
       if (done.state !== 'completed') throw new Error(`progress probe ${job.id} ended ${done.state}`)
       // The final state travels by NOTIFY after the commit: give it a moment to reach every socket.
@@ -230,11 +230,11 @@ export async function progressScenario(
     setProbe(null)
     for (const client of clients) client.socket.disconnect()
   }
-  const sent = o.jobs * clients.length
+  const sent = options.jobs * clients.length
   const outOfOrder = clients.reduce((n, c) => n + c.outOfOrder, 0)
   const notes = [
-    `progress: ${o.jobs} job(s) x ${o.reportsPerJob} timed reports x ${clients.length} sockets; ${spread(samples)}`,
-    `progress: final state with the last of ${o.burst} burst reports reached ${delivered} of ${sent} socket-jobs; ${outOfOrder} event(s) arrived out of seq order (ignored, as the client does)`,
+    `progress: ${options.jobs} job(s) x ${options.reportsPerJob} timed reports x ${clients.length} sockets; ${spread(samples)}`,
+    `progress: final state with the last of ${options.burst} burst reports reached ${delivered} of ${sent} socket-jobs; ${outOfOrder} event(s) arrived out of seq order (ignored, as the client does)`,
   ]
   if (lost)
     notes.push(
@@ -250,7 +250,7 @@ export async function progressScenario(
 }
 
 /** Scenario 4: `requestCancel()` resolving to the running handler's AbortSignal firing. */
-export async function cancelScenario(o: LatencyOptions & { samples: number }): Promise<ScenarioResult> {
+export async function cancelScenario(options: LatencyOptions & { samples: number }): Promise<ScenarioResult> {
   const owner = randomUUID()
   let started = deferred<string>()
   let aborted = deferred<number | null>()
@@ -269,18 +269,18 @@ export async function cancelScenario(o: LatencyOptions & { samples: number }): P
   let early = 0
   let missed = 0
   try {
-    for (let i = 0; i < o.samples + WARMUP_SAMPLES; i++) {
+    for (let i = 0; i < options.samples + WARMUP_SAMPLES; i++) {
       started = deferred<string>()
       aborted = deferred<number | null>()
-      const job = await enqueueJob(o.pool, { queue: PROBE_QUEUE, ownerId: owner, payload: {} })
+      const job = await enqueueJob(options.pool, { queue: PROBE_QUEUE, ownerId: owner, payload: {} })
       if ((await within(started.promise, JOB_TIMEOUT_MS, 'cancel probe start')) !== job.id)
         throw new Error('cancel probe ran another job')
       const calledAt = performance.now()
-      const outcome = await requestCancel(o.pool, job.id, owner)
+      const outcome = await requestCancel(options.pool, job.id, owner)
       const requested = performance.now()
       if (outcome.kind !== 'cancelling') throw new Error(`requestCancel answered ${outcome.kind} for a running job`)
       const at = await aborted.promise
-      const done = await o.watcher.waitFor(job.id, SETTLED_STATES, JOB_TIMEOUT_MS)
+      const done = await options.watcher.waitFor(job.id, SETTLED_STATES, JOB_TIMEOUT_MS)
       if (at === null || done.state !== 'cancelled') {
         missed++
       } else if (i >= WARMUP_SAMPLES) {
@@ -308,11 +308,17 @@ export async function cancelScenario(o: LatencyOptions & { samples: number }): P
  * `reportProgress(current, total, message)`, and with a whole report object built per row; the
  * order rotates between repeats; wall time of the handler itself (medians).
  */
-export async function overheadScenario(o: LatencyOptions & { rows: number; repeats: number }): Promise<ScenarioResult> {
+export async function overheadScenario(
+  options: LatencyOptions & { rows: number; repeats: number },
+): Promise<ScenarioResult> {
   const owner = randomUUID()
   const time = async (report: OverheadItem['report']) => {
-    const job = await enqueueJob(o.pool, { queue: OVERHEAD_QUEUE, ownerId: owner, payload: { rows: o.rows, report } })
-    const done = await o.watcher.waitFor(job.id, SETTLED_STATES, JOB_TIMEOUT_MS * 4)
+    const job = await enqueueJob(options.pool, {
+      queue: OVERHEAD_QUEUE,
+      ownerId: owner,
+      payload: { rows: options.rows, report },
+    })
+    const done = await options.watcher.waitFor(job.id, SETTLED_STATES, JOB_TIMEOUT_MS * 4)
     if (done.state !== 'completed') throw new Error(`overhead job ${job.id} ended ${done.state}`)
     return OverheadResult.parse(done.result).elapsedMs
   }
@@ -320,7 +326,7 @@ export async function overheadScenario(o: LatencyOptions & { rows: number; repea
   // One untimed round warms the loop and reportProgress up.
   for (const variant of variants) await time(variant)
   const times = { never: [] as number[], 'per-row': [] as number[], object: [] as number[] }
-  for (let i = 0; i < o.repeats; i++) {
+  for (let i = 0; i < options.repeats; i++) {
     for (let k = 0; k < variants.length; k++) {
       const variant = variants[(i + k) % variants.length]!
       times[variant].push(await time(variant))
@@ -332,11 +338,11 @@ export async function overheadScenario(o: LatencyOptions & { rows: number; repea
   return {
     measurements: [
       compared('progress.overhead', perRow, 'ms', 'never reporting', never),
-      figure('progress.report_ns', ((perRow - never) * 1e6) / o.rows, 'ns/call'),
+      figure('progress.report_ns', ((perRow - never) * 1e6) / options.rows, 'ns/call'),
       compared('progress.overhead.object', object, 'ms', 'never reporting', never),
     ],
     notes: [
-      `progress overhead: ${o.rows.toLocaleString('en-US')} rows (format one CSV line each), median of ${o.repeats}: ${perRow.toFixed(1)} ms reporting every row with reportProgress(current, total, message), ${object.toFixed(1)} ms with a report object and message built per row, ${never.toFixed(1)} ms never reporting`,
+      `progress overhead: ${options.rows.toLocaleString('en-US')} rows (format one CSV line each), median of ${options.repeats}: ${perRow.toFixed(1)} ms reporting every row with reportProgress(current, total, message), ${object.toFixed(1)} ms with a report object and message built per row, ${never.toFixed(1)} ms never reporting`,
     ],
   }
 }

@@ -93,14 +93,14 @@ async function drive(system: ThroughputSystem, jobs: number, batch: number, dead
   return { completed, elapsedMs, timedOut }
 }
 
-function rate(o: Outcome): number {
-  return o.completed / (o.elapsedMs / 1000)
+function rate(outcome: Outcome): number {
+  return outcome.completed / (outcome.elapsedMs / 1000)
 }
 
 function describe(label: string, runs: Outcome[], jobs: number): string {
   const each = runs.map(
-    (o) =>
-      `${Math.round(rate(o)).toLocaleString('en-US')} jobs/s${o.timedOut ? ` (${o.completed.toLocaleString('en-US')} of ${jobs.toLocaleString('en-US')} done at the deadline)` : ''}`,
+    (run) =>
+      `${Math.round(rate(run)).toLocaleString('en-US')} jobs/s${run.timedOut ? ` (${run.completed.toLocaleString('en-US')} of ${jobs.toLocaleString('en-US')} done at the deadline)` : ''}`,
   )
   return `${label}: ${each.join(', ')}`
 }
@@ -288,8 +288,8 @@ async function withBullMQs<T>(
  * (all started, each idle while another runs), then raw pg-boss once per size, slowest last and
  * bounded by its deadline.
  */
-export async function throughputScenario(o: ThroughputOptions): Promise<ScenarioResult> {
-  const points = [...(o.points ?? [o.jobs])].sort((a, b) => a - b)
+export async function throughputScenario(options: ThroughputOptions): Promise<ScenarioResult> {
+  const points = [...(options.points ?? [options.jobs])].sort((a, b) => a - b)
   const runs = new Map<string, Outcome[]>()
   const runsOf = (key: SystemKey, jobs: number) => {
     const k = `${key}.${jobs}`
@@ -297,35 +297,36 @@ export async function throughputScenario(o: ThroughputOptions): Promise<Scenario
     return runs.get(k)!
   }
   const underLoad = new Map<number, number[]>()
-  const deadlineFor = (jobs: number) => Math.max(o.deadlineMs, jobs * 1.2)
-  await withGraphile(o.url, (graphileSystem) =>
-    withBullMQs(o.bullmq ?? [], async (bullSystems) => {
+  const deadlineFor = (jobs: number) => Math.max(options.deadlineMs, jobs * 1.2)
+  await withGraphile(options.url, (graphileSystem) =>
+    withBullMQs(options.bullmq ?? [], async (bullSystems) => {
       const contenders: { key: SystemKey; system: ThroughputSystem }[] = [
-        { key: 'template', system: template(o.pool) },
+        { key: 'template', system: template(options.pool) },
         { key: 'graphile', system: graphileSystem },
         ...bullSystems,
       ]
-      for (const { system } of contenders) await drive(system, o.warmup, o.batch, Math.min(o.deadlineMs, 5_000))
+      for (const { system } of contenders)
+        await drive(system, options.warmup, options.batch, Math.min(options.deadlineMs, 5_000))
       for (const jobs of points) {
-        const rounds = jobs > o.jobs ? 1 : o.rounds
+        const rounds = jobs > options.jobs ? 1 : options.rounds
         for (let round = 0; round < rounds; round++) {
           // Rotate who goes first, so no system always runs on the freshest database.
           const order = contenders.map((_, i) => contenders[(i + round) % contenders.length]!)
           for (const { key, system } of order) {
-            await quiesce(o.pool)
-            const probe = key === 'template' && round === 0 ? o.loadProbe?.() : undefined
-            runsOf(key, jobs).push(await drive(system, jobs, o.batch, deadlineFor(jobs)))
+            await quiesce(options.pool)
+            const probe = key === 'template' && round === 0 ? options.loadProbe?.() : undefined
+            runsOf(key, jobs).push(await drive(system, jobs, options.batch, deadlineFor(jobs)))
             if (probe) underLoad.set(jobs, await probe.stop())
           }
         }
       }
     }),
   )
-  await withPgBoss(o.url, async (system) => {
-    await drive(system, o.warmup, o.batch, Math.min(o.pgBossDeadlineMs, 5_000))
+  await withPgBoss(options.url, async (system) => {
+    await drive(system, options.warmup, options.batch, Math.min(options.pgBossDeadlineMs, 5_000))
     for (const jobs of points) {
-      await quiesce(o.pool)
-      runsOf('pgboss', jobs).push(await drive(system, jobs, o.batch, o.pgBossDeadlineMs))
+      await quiesce(options.pool)
+      runsOf('pgboss', jobs).push(await drive(system, jobs, options.batch, options.pgBossDeadlineMs))
     }
   })
 
@@ -333,7 +334,7 @@ export async function throughputScenario(o: ThroughputOptions): Promise<Scenario
     const r = runs.get(`${key}.${jobs}`)
     return r?.length ? rate(best(r)) : null
   }
-  const primary = points.includes(o.jobs) ? o.jobs : points[points.length - 1]!
+  const primary = points.includes(options.jobs) ? options.jobs : points[points.length - 1]!
   const oursRate = rateAt('template', primary)!
   const measurements: Measurement[] = [
     figure('throughput.noop', oursRate, 'jobs/s'),
@@ -389,7 +390,7 @@ export async function throughputScenario(o: ThroughputOptions): Promise<Scenario
         jobs,
       ),
     )
-    for (const backend of o.bullmq ?? []) {
+    for (const backend of options.bullmq ?? []) {
       const key: SystemKey = backend.kind === 'redis' ? 'bullmq_redis' : 'bullmq_pg'
       notes.push(
         describe(
@@ -413,8 +414,8 @@ export async function throughputScenario(o: ThroughputOptions): Promise<Scenario
       )
   }
   notes.push(
-    `throughput: enqueued in batches of ${o.batch} (one transaction each), after ${o.warmup} untimed warm-up jobs per system; ` +
-      `VACUUM and CHECKPOINT before each timed run; the best of ${o.rounds} rotating rounds counts (one round above ${o.jobs.toLocaleString('en-US')} jobs); ` +
+    `throughput: enqueued in batches of ${options.batch} (one transaction each), after ${options.warmup} untimed warm-up jobs per system; ` +
+      `VACUUM and CHECKPOINT before each timed run; the best of ${options.rounds} rotating rounds counts (one round above ${options.jobs.toLocaleString('en-US')} jobs); ` +
       `a run that hits its deadline reports its rate so far`,
   )
   return { measurements, notes }

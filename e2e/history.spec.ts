@@ -155,7 +155,7 @@ test('when an attempt fails while I watch, the first "Retrying in N s" I see is 
     // The attempt fails; pg-boss will retry it 20 s from now (page time), as markRetrying records it.
     await sql(`UPDATE app.jobs SET state = 'queued', error = $2, retry_at = to_timestamp($3 / 1000.0) WHERE id = $1`, [
       jobId,
-      { code: 'HANDLER_ERROR', message: 'The upstream API timed out.' },
+      { code: 'EXCEPTION', message: 'The upstream API timed out.' },
       pageNow + 20_000,
     ])
     await expect

@@ -7,14 +7,23 @@
 import { build } from 'esbuild'
 import { cp, rm } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const outdir = `${root}dist/worker`
+// `--entry` and `--outdir` build another worker entry the same way (the bench's export worker).
+const { values: args } = parseArgs({
+  options: {
+    entry: { type: 'string', default: 'workers/main.ts' },
+    outdir: { type: 'string', default: 'dist/worker' },
+  },
+})
+const outdir = `${root}${args.outdir}`
+const name = args.entry.replace(/^.*\//, '').replace(/\.ts$/, '')
 
 await rm(outdir, { recursive: true, force: true })
 const result = await build({
   absWorkingDir: root,
-  entryPoints: { main: 'workers/main.ts' },
+  entryPoints: { [name]: args.entry },
   outdir,
   bundle: true,
   platform: 'node',
@@ -33,5 +42,5 @@ await cp(`${root}workers/migrations`, `${outdir}/migrations`, { recursive: true 
 
 const bytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0)
 console.log(
-  `worker built: dist/worker/main.js (${(bytes / 1024).toFixed(0)} KiB with its source map, migrations copied)`,
+  `worker built: ${args.outdir}/${name}.js (${(bytes / 1024).toFixed(0)} KiB with its source map, migrations copied)`,
 )

@@ -5,6 +5,7 @@
  */
 import pg from 'pg'
 import { createPool } from '../lib/server/db'
+import { toolingEnv } from '../lib/server/env'
 import { createLogger } from '../workers/logger'
 import { migrateAll } from '../workers/migrate'
 import { seedCities } from '../workers/seed'
@@ -96,18 +97,19 @@ export async function prepareDatabase(options: {
   setup?: boolean
   useGivenDatabase?: boolean
 }): Promise<PreparedDatabase> {
-  let serverUrl = process.env.DATABASE_URL
+  const env = toolingEnv()
+  let serverUrl = env.DATABASE_URL
   let stop = async () => undefined as void
   if (!serverUrl) {
     const embedded = EMBEDDED[options.purpose]
-    const port = Number(process.env.EMBEDDED_PG_PORT || embedded.port)
-    const dataDir = process.env.EMBEDDED_PG_DIR || embedded.dataDir
+    const port = env.EMBEDDED_PG_PORT ?? embedded.port
+    const dataDir = env.EMBEDDED_PG_DIR ?? embedded.dataDir
     const server = await startEmbeddedPostgres({ dataDir, port, log: log.info })
     serverUrl = server.url('postgres')
     stop = server.stop
   }
   try {
-    const given = options.useGivenDatabase && process.env.DATABASE_URL
+    const given = options.useGivenDatabase && env.DATABASE_URL
     const url = given ? serverUrl : withDatabase(serverUrl, options.database)
     if (!given) await createDatabase(serverUrl, options.database, { fresh: options.fresh })
     if (options.setup) await setUpDatabase(url)

@@ -3,10 +3,11 @@
  * worker (queues + realtime) side by side with prefixed logs. Ctrl-C stops both, then the database.
  */
 import concurrently from 'concurrently'
+import { childProcessEnv } from '../lib/server/env'
 import { prepareDatabase } from './database'
 
 const db = await prepareDatabase({ purpose: 'dev', database: 'nbj_dev', setup: true, useGivenDatabase: true })
-const env = { ...process.env, DATABASE_URL: db.url, NEXT_DIST_DIR: '.next-dev' }
+const env = childProcessEnv({ DATABASE_URL: db.url, NEXT_DIST_DIR: '.next-dev' })
 
 const { result, commands } = concurrently(
   [

@@ -5,6 +5,7 @@
  * and seeded; the command gets its URL as DATABASE_URL. Used by `npm run test:e2e`.
  */
 import { spawn } from 'node:child_process'
+import { childProcessEnv } from '../lib/server/env'
 import { prepareDatabase } from './database'
 
 const separator = process.argv.indexOf('--')
@@ -18,7 +19,7 @@ if (separator < 0 || !database || database === '--' || command.length === 0) {
 const db = await prepareDatabase({ purpose: 'test', database, fresh: true, setup: true })
 const child = spawn(command[0]!, command.slice(1), {
   stdio: 'inherit',
-  env: { ...process.env, DATABASE_URL: db.url },
+  env: childProcessEnv({ DATABASE_URL: db.url }),
   shell: false,
 })
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal))

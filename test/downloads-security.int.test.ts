@@ -37,8 +37,20 @@ setupTestWorker(db, async () => [(await import('@/workers/queues/export-queue'))
   stopGraceMs: 2_000,
 })
 
-afterEach(() => {
-  vi.stubEnv('EXPORT_FILE_TTL_HOURS', undefined)
+/**
+ * Starts the route afresh with EXPORT_FILE_TTL_HOURS set to `hours` (undefined: unset), as a web
+ * process restarted with that setting would: the web tier reads its environment once.
+ */
+async function restartRouteWithTtl(hours: string | undefined) {
+  vi.stubEnv('EXPORT_FILE_TTL_HOURS', hours)
+  vi.resetModules()
+  ;({ GET } = await import('@/app/downloads/[jobId]/route'))
+}
+
+let ttlChanged = false
+afterEach(async () => {
+  if (ttlChanged) await restartRouteWithTtl(undefined)
+  ttlChanged = false
 })
 
 /** Requests /downloads/:jobId with `cookie` as the session cookie (undefined: none). */
@@ -139,10 +151,11 @@ describe('/downloads/:jobId', () => {
   it('expires after EXPORT_FILE_TTL_HOURS: the owner gets 410 Gone, the file is deleted, the job stays completed, others still get 404', async () => {
     const job = await completedExport('LU')
     await settledHoursAgo(job.id, 2)
-    vi.stubEnv('EXPORT_FILE_TTL_HOURS', '3')
+    ttlChanged = true
+    await restartRouteWithTtl('3')
     expect((await download(job.id, job.cookie)).status).toBe(200)
 
-    vi.stubEnv('EXPORT_FILE_TTL_HOURS', '1')
+    await restartRouteWithTtl('1')
     // Someone else asking tells them nothing and deletes nothing.
     expect((await download(job.id, await tokens.signSessionToken(SECRET, randomUUID()))).status).toBe(404)
     expect(await partsOf(job.id)).toBeGreaterThan(0)

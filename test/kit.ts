@@ -233,7 +233,7 @@ const webPoolHolder = globalThis as { __nbjWebPool?: pg.Pool }
  */
 export function setupWebTier(db: FileDatabase, env: Record<string, string | undefined> = {}): void {
   beforeAll(() => {
-    // Before the first env() call, which memoises them.
+    // Before the first webEnv()/workerEnv() call, which memoises them.
     vi.stubEnv('DATABASE_URL', db.url)
     for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value)
     delete webPoolHolder.__nbjWebPool

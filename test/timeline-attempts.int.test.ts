@@ -18,7 +18,7 @@ it('a retry starts with no progress, and the timeline shows each attempt only th
   await markActiveMany(db.pool, [{ id, attempt: 1 }], 2)
   await saveProgress(db.pool, id, 1, at(30))
   await saveProgress(db.pool, id, 1, at(80))
-  await markRetrying(db.pool, id, 1, { code: 'HANDLER_ERROR', message: 'boom' }, new Date())
+  await markRetrying(db.pool, id, 1, { code: 'EXCEPTION', message: 'boom' }, new Date())
 
   await markActiveMany(db.pool, [{ id, attempt: 2 }], 2)
   // The second attempt has reported nothing yet: its bar starts empty, not at attempt 1's 80 %.

@@ -6,6 +6,7 @@
  * sockets (default: headless), for browsers of APP_ORIGIN (comma-separated). PROGRESS_WRITE_MS
  * and PROGRESS_EMIT_MS override the runner's progress timing.
  */
+import { OriginList } from '@/lib/server/env'
 import type { QueueClass } from '@/workers/queue-service'
 import { createLogger } from '@/workers/logger'
 import { startWorker } from '@/workers/worker'
@@ -34,7 +35,8 @@ const started = startWorker({
   secret: FAULT_WORKER_SECRET,
   log,
   realtimePort: process.env.REALTIME_PORT ? Number(process.env.REALTIME_PORT) : null,
-  origins: (process.env.APP_ORIGIN ?? '').split(',').filter(Boolean),
+  // Parsed as the real worker parses it (lib/server/env.ts), so a bad entry fails here too.
+  origins: process.env.APP_ORIGIN ? OriginList.parse(process.env.APP_ORIGIN) : [],
   timing: {
     ...(process.env.PROGRESS_WRITE_MS && { progressWriteMs: Number(process.env.PROGRESS_WRITE_MS) }),
     ...(process.env.PROGRESS_EMIT_MS && { progressEmitMs: Number(process.env.PROGRESS_EMIT_MS) }),

@@ -6,13 +6,13 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { isDatabaseUnavailable } from '@/lib/server/db'
-import { env } from '@/lib/server/env'
+import { workerEnv } from '@/lib/server/env'
 import { createLogger } from './logger'
 import { providers } from './providers'
 import { startWorker, type Worker } from './worker'
 
 const log = createLogger('worker')
-const config = env()
+const config = workerEnv()
 let stopping = false
 let worker: Worker | null = null
 
@@ -25,9 +25,7 @@ async function start(): Promise<Worker | null> {
         secret: config.SESSION_SECRET,
         log,
         realtimePort: config.REALTIME_PORT,
-        origins: config.APP_ORIGIN.split(',')
-          .map((s) => s.trim())
-          .filter(Boolean),
+        origins: config.APP_ORIGIN,
       })
     } catch (err) {
       if (!isDatabaseUnavailable(err)) throw err

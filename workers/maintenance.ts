@@ -5,23 +5,13 @@
  */
 import type pg from 'pg'
 import type { PgBoss } from 'pg-boss'
-import { z } from 'zod'
-import { exportFileTtlHours } from '@/lib/server/env'
+import { workerEnv } from '@/lib/server/env'
 import type { Queryable } from '@/lib/server/db'
 import type { Logger } from './logger'
 
 /** The internal queue the schedule sends to (not a QueueService: it has no owner or progress). */
 export const MAINTENANCE_QUEUE = '__maintenance'
 const SCHEDULE = '*/15 * * * *'
-
-/** `JOB_RETENTION_DAYS`: days a settled job is kept (default 30). Throws on a non-positive value. */
-export function jobRetentionDays(): number {
-  const raw = process.env.JOB_RETENTION_DAYS
-  if (raw === undefined || raw.trim() === '') return 30
-  const parsed = z.coerce.number().positive().safeParse(raw)
-  if (!parsed.success) throw new Error('JOB_RETENTION_DAYS must be a positive number of days.')
-  return parsed.data
-}
 
 export interface RetentionPolicy {
   /** Hours an export file stays downloadable after its job settled. */
@@ -58,7 +48,8 @@ export async function runRetention(db: Queryable, policy: RetentionPolicy): Prom
 
 /** Registers the schedule and its handler on this worker's pg-boss. */
 export async function startMaintenance(boss: PgBoss, pool: pg.Pool, log: Logger): Promise<void> {
-  const policy: RetentionPolicy = { fileHours: exportFileTtlHours(), jobDays: jobRetentionDays() }
+  const { EXPORT_FILE_TTL_HOURS, JOB_RETENTION_DAYS } = workerEnv()
+  const policy: RetentionPolicy = { fileHours: EXPORT_FILE_TTL_HOURS, jobDays: JOB_RETENTION_DAYS }
   await boss.createQueue(MAINTENANCE_QUEUE, { retryLimit: 1, expireInSeconds: 600 })
   await boss.schedule(MAINTENANCE_QUEUE, SCHEDULE, {}, { key: 'retention' })
   await boss.work(MAINTENANCE_QUEUE, async () => {

@@ -15,10 +15,13 @@ import {
   JOB_SUBSCRIBE_EVENT,
   JobSubscribeMessage,
   MAX_CLIENT_MESSAGE_BYTES,
+  type JobSubscribeAck,
   jobRoom,
   ownerRoom,
 } from '@/lib/jobs/events'
+import { UNAVAILABLE_MESSAGE } from '@/lib/jobs/errors'
 import { JobSnapshot } from '@/lib/jobs/job'
+import { fail, ok } from '@/lib/jobs/result'
 import { findJob, findJobForOwner } from '@/lib/server/job-store'
 import { verifyOperatorRealtimeToken, verifyRealtimeToken } from '@/lib/server/tokens'
 import type { Logger } from './logger'
@@ -49,7 +52,8 @@ export interface RealtimeOptions {
   /** Port to serve browsers on; `null` runs a headless server that only broadcasts. */
   port: number | null
   /**
-   * Origins whose pages may open sockets (`APP_ORIGIN`), e.g. `https://app.example.com`. Checked
+   * Origins whose pages may open sockets (`APP_ORIGIN`, a list once `workerEnv()` parsed it), e.g.
+   * `https://app.example.com`. Checked
    * on every handshake, websocket and polling alike (socket.io `allowRequest`), and sent as CORS
    * headers for polling. A handshake without an `Origin` header is not from a browser page and
    * needs only a valid token.
@@ -82,9 +86,9 @@ export interface Realtime {
  */
 export const CATCH_UP_WINDOW_MS = 5_000
 
-export async function startRealtime(o: RealtimeOptions): Promise<Realtime> {
+export async function startRealtime(options: RealtimeOptions): Promise<Realtime> {
   // The highest seq seen on NOTIFY, and what it was one and two windows ago (the catch-up start).
-  const { rows: seqRows } = await o.pool.query<{ seq: string }>('SELECT last_value AS seq FROM app.job_seq')
+  const { rows: seqRows } = await options.pool.query<{ seq: string }>('SELECT last_value AS seq FROM app.job_seq')
   let lastSeq = Number(seqRows[0]!.seq)
   const seqHistory = [lastSeq, lastSeq]
   const seqTimer = setInterval(() => {
@@ -92,7 +96,7 @@ export async function startRealtime(o: RealtimeOptions): Promise<Realtime> {
     seqHistory.push(lastSeq)
   }, CATCH_UP_WINDOW_MS).unref()
 
-  const allowedOrigins = new Set(o.origins.map((origin) => new URL(origin).origin))
+  const allowedOrigins = new Set(options.origins.map((origin) => new URL(origin).origin))
   const io = new Server({
     cors: { origin: [...allowedOrigins] },
     // CORS only guards polling requests: a page on any site may open a websocket to us, with the
@@ -106,22 +110,22 @@ export async function startRealtime(o: RealtimeOptions): Promise<Realtime> {
     serveClient: false,
   })
   io.adapter(
-    createAdapter(o.pool, {
+    createAdapter(options.pool, {
       tableName: 'app.socket_io_attachments',
       // PostgreSQL takes NOTIFY payloads *shorter* than 8000 bytes; the adapter (0.5.0, the latest)
       // sends a packet inline up to and including `payloadThreshold` (default 8000), so a packet of
       // exactly 8000 bytes failed and reached no other process (it still reached local sockets).
       // Larger packets go through the attachments table. test/realtime-processes.int.test.ts.
       payloadThreshold: NOTIFY_PAYLOAD_MAX_BYTES,
-      errorHandler: (err) => o.log.warn(`adapter: ${err.message}`),
+      errorHandler: (err) => options.log.warn(`adapter: ${err.message}`),
     }),
   )
 
   io.use(async (socket, next) => {
     const token: unknown = socket.handshake.auth?.token
     if (typeof token !== 'string' || token.length >= 2048) return next(new Error('UNAUTHORIZED'))
-    const viewerId = await verifyRealtimeToken(o.secret, token)
-    const operatorId = viewerId ? null : await verifyOperatorRealtimeToken(o.secret, token)
+    const viewerId = await verifyRealtimeToken(options.secret, token)
+    const operatorId = viewerId ? null : await verifyOperatorRealtimeToken(options.secret, token)
     if (!viewerId && !operatorId) return next(new Error('UNAUTHORIZED'))
     socket.data.viewerId = viewerId ?? operatorId
     socket.data.operator = operatorId !== null
@@ -133,31 +137,31 @@ export async function startRealtime(o: RealtimeOptions): Promise<Realtime> {
     // Operators (signed in at /admin) see every job's events; everyone else only their own.
     void socket.join(socket.data.operator ? OPERATORS_ROOM : ownerRoom(viewerId))
     socket.on(JOB_SUBSCRIBE_EVENT, async (raw: unknown, ack: unknown) => {
-      const reply = typeof ack === 'function' ? (ack as (value: unknown) => void) : () => undefined
+      const reply = typeof ack === 'function' ? (ack as (answer: JobSubscribeAck) => void) : () => undefined
       const message = JobSubscribeMessage.safeParse(raw)
       if (!message.success) {
-        o.log.warn(`socket ${socket.id}: dropped malformed ${JOB_SUBSCRIBE_EVENT} message`)
-        return reply({ ok: false, error: { code: 'VALIDATION', message: 'Expected { jobId: uuid }.' } })
+        options.log.warn(`socket ${socket.id}: dropped malformed ${JOB_SUBSCRIBE_EVENT} message`)
+        return reply(fail('VALIDATION', 'Expected { jobId: uuid }.'))
       }
       try {
-        const job = await findJobForOwner(o.pool, message.data.jobId, viewerId)
-        if (!job) return reply({ ok: false, error: { code: 'NOT_FOUND', message: 'No such job.' } })
+        const job = await findJobForOwner(options.pool, message.data.jobId, viewerId)
+        if (!job) return reply(fail('NOT_FOUND', 'No such job.'))
         await socket.join(jobRoom(job.id))
-        reply({ ok: true, value: job })
+        reply(ok(job))
       } catch (err) {
-        o.log.warn(`socket ${socket.id}: subscribe failed: ${(err as Error).message}`)
-        reply({ ok: false, error: { code: 'UNAVAILABLE', message: 'Try again in a moment.' } })
+        options.log.warn(`socket ${socket.id}: subscribe failed: ${(err as Error).message}`)
+        reply(fail('UNAVAILABLE', UNAVAILABLE_MESSAGE))
       }
     })
     // Anything else a browser sends is ignored; the connection stays healthy. The event name is
     // not logged: it is untrusted text (log injection) and may be long.
     socket.onAny((event: unknown) => {
-      if (event !== JOB_SUBSCRIBE_EVENT) o.log.warn(`socket ${socket.id}: ignored unknown event`)
+      if (event !== JOB_SUBSCRIBE_EVENT) options.log.warn(`socket ${socket.id}: ignored unknown event`)
     })
     // A packet socket.io cannot decode is a protocol violation: socket.io reports it here, then
     // closes that connection (its browser reconnects with a fresh token and re-subscribes).
     socket.on('error', (err: unknown) => {
-      o.log.warn(
+      options.log.warn(
         `socket ${socket.id}: dropped a malformed packet (${err instanceof Error ? err.message.slice(0, 200) : 'unknown error'})`,
       )
     })
@@ -166,13 +170,13 @@ export async function startRealtime(o: RealtimeOptions): Promise<Realtime> {
     socket.on('disconnect', (reason: string, description: unknown) => {
       if (reason !== 'transport error' && reason !== 'parse error') return
       const detail = description instanceof Error ? `: ${description.message.slice(0, 200)}` : ''
-      o.log.warn(`socket ${socket.id}: closed after a malformed or oversized message (${reason}${detail})`)
+      options.log.warn(`socket ${socket.id}: closed after a malformed or oversized message (${reason}${detail})`)
     })
   })
 
   let http: HttpServer | null = null
   let port: number | null = null
-  if (o.port !== null) {
+  if (options.port !== null) {
     http = createServer((req, res) => {
       if (req.url === '/health') {
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}')
@@ -183,10 +187,10 @@ export async function startRealtime(o: RealtimeOptions): Promise<Realtime> {
     io.attach(http)
     await new Promise<void>((resolve, reject) => {
       http!.once('error', reject)
-      http!.listen(o.port!, () => resolve())
+      http!.listen(options.port!, () => resolve())
     })
     const address = http.address()
-    port = typeof address === 'object' && address ? address.port : o.port
+    port = typeof address === 'object' && address ? address.port : options.port
   }
 
   const realtime: Realtime = {
@@ -195,17 +199,17 @@ export async function startRealtime(o: RealtimeOptions): Promise<Realtime> {
     publish(ownerId, snapshot) {
       io.to([ownerRoom(ownerId), jobRoom(snapshot.id), OPERATORS_ROOM]).emit(JOB_CHANGED_EVENT, snapshot)
     },
-    async onJobChanged(n) {
-      lastSeq = Math.max(lastSeq, n.seq)
-      const rooms = [ownerRoom(n.owner), jobRoom(n.id), OPERATORS_ROOM]
+    async onJobChanged(notification) {
+      lastSeq = Math.max(lastSeq, notification.seq)
+      const rooms = [ownerRoom(notification.owner), jobRoom(notification.id), OPERATORS_ROOM]
       if (!rooms.some((room) => io.of('/').adapter.rooms.has(room))) return
       // Over NOTIFY's size limit the trigger sends no snapshot: read it (findJob adds ownerId; parse drops it).
-      const snapshot = JobSnapshot.parse(n.snapshot ?? (await findJob(o.pool, n.id)))
+      const snapshot = JobSnapshot.parse(notification.snapshot ?? (await findJob(options.pool, notification.id)))
       io.local.to(rooms).emit(JOB_CHANGED_EVENT, snapshot)
     },
     async catchUp() {
       const since = seqHistory[0]!
-      const { rows } = await o.pool.query<{ id: string; owner: string; seq: string; snapshot: unknown }>(
+      const { rows } = await options.pool.query<{ id: string; owner: string; seq: string; snapshot: unknown }>(
         `SELECT j.id, j.owner_id AS owner, j.seq, app.job_snapshot(j) AS snapshot
            FROM app.jobs j WHERE j.seq > $1 ORDER BY j.seq`,
         [since],

@@ -49,14 +49,14 @@ export interface Worker {
  */
 export const PGBOSS_RETENTION_SECONDS = 2_147_483_647
 
-export async function startWorker(o: WorkerOptions): Promise<Worker> {
-  const { log } = o
-  await migrateApp(o.databaseUrl, log)
+export async function startWorker(options: WorkerOptions): Promise<Worker> {
+  const { log } = options
+  await migrateApp(options.databaseUrl, log)
 
-  const concurrency = o.queues.length * 4
-  const pool = createPool(o.databaseUrl, { max: 10 + concurrency, applicationName: 'nbj-worker' })
+  const concurrency = options.queues.length * 4
+  const pool = createPool(options.databaseUrl, { max: 10 + concurrency, applicationName: 'nbj-worker' })
   const boss = new PgBoss({
-    connectionString: o.databaseUrl,
+    connectionString: options.databaseUrl,
     schema: PGBOSS_SCHEMA,
     application_name: 'nbj-worker-boss',
     max: 10,
@@ -68,24 +68,30 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   boss.on('error', (err) => log.warn(`pg-boss: ${(err as Error).message}`))
   await boss.start()
 
-  const realtime = await startRealtime({ pool, secret: o.secret, log, port: o.realtimePort, origins: o.origins })
+  const realtime = await startRealtime({
+    pool,
+    secret: options.secret,
+    log,
+    port: options.realtimePort,
+    origins: options.origins,
+  })
 
   const runners = new Map<string, QueueRunner>()
-  for (const Queue of o.queues) {
+  for (const Queue of options.queues) {
     const queue = new Queue({ pool })
     const { name } = queue.contract
     if (runners.has(name)) throw new Error(`two handlers for queue ${name}`)
     // No pg-boss NOTIFY per job: our own job-change notification wakes the runner (below).
-    const options = {
+    const queueOptions = {
       ...DEFAULT_QUEUE_OPTIONS,
       ...queue.contract.options,
       notify: false,
       retentionSeconds: PGBOSS_RETENTION_SECONDS,
     }
     // createQueue keeps the first writer's options; updateQueue makes this deploy's options win.
-    await boss.createQueue(name, options)
-    await boss.updateQueue(name, options)
-    runners.set(name, new QueueRunner({ boss, pool, queue, log, timing: o.timing, publish: realtime.publish }))
+    await boss.createQueue(name, queueOptions)
+    await boss.updateQueue(name, queueOptions)
+    runners.set(name, new QueueRunner({ boss, pool, queue, log, timing: options.timing, publish: realtime.publish }))
   }
 
   const cancelIfRunning = (jobId: string) => {
@@ -139,7 +145,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   // Polling fallback for cancel requests whose NOTIFY was lost (for example during a reconnect).
   const cancelPoll = setInterval(() => {
     pollCancels().catch((err) => log.warn(`cancel poll failed: ${(err as Error).message}`))
-  }, o.cancelPollMs ?? 1000)
+  }, options.cancelPollMs ?? 1000)
 
   // A worker that died (kill -9, lost host) cannot update its jobs' records: pg-boss's monitor
   // retries or fails them, and this brings app.jobs in line so owners see "worker lost, retrying".
@@ -151,7 +157,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
       .then(() => reconcileOrphanedJobs(pool, localIds))
       .then((n) => n && log.warn(`${n} job(s) whose pg-boss job was deleted were settled as failed (JOB_LOST)`))
       .catch((err) => log.warn(`reconcile failed: ${(err as Error).message}`))
-  }, o.reconcileMs ?? 5000)
+  }, options.reconcileMs ?? 5000)
 
   await startMaintenance(boss, pool, log)
   for (const runner of runners.values()) runner.start()

@@ -3,6 +3,7 @@ import { renderToStaticMarkup } from 'react-dom/server'
 import { describe, expect, it } from 'vitest'
 import type { JobSnapshot } from '@/lib/jobs/job'
 import { JobCard, jobMessage } from './job-card'
+import { JobTable } from './job-table'
 
 const now = Date.parse('2026-12-02T12:00:00Z')
 const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString()
@@ -41,6 +42,16 @@ describe('the final state replaces the last progress message', () => {
   it('shows a failure with its reference', () => {
     const failed = job({ state: 'failed', error: { code: 'EXCEPTION', message: 'It broke.', ref: 'ab12cd34' } })
     expect(jobMessage(failed, now)).toEqual({ text: 'It broke. (reference ab12cd34)', tone: 'error' })
+  })
+
+  it('shows the same error line with its reference on the card and in the operator’s table', () => {
+    const failed = job({ state: 'failed', error: { code: 'EXPIRED', message: 'Too long.', ref: 'ab12cd34' } })
+    const line = '<p class="job-message job-error">Too long. (reference ab12cd34)</p>'
+    expect(render({ job: failed })).toContain(line)
+    const table = (showErrors: boolean) =>
+      renderToStaticMarkup(createElement(JobTable, { jobs: [failed], showOwner: true, showErrors }))
+    expect(table(true)).toContain('<p class="job-error">Too long. (reference ab12cd34)</p>')
+    expect(table(false)).not.toContain('Too long.')
   })
 
   it('keeps the progress message while the job runs, and counts down a retry', () => {

@@ -13,10 +13,12 @@
  */
 import Link from 'next/link'
 import { useEffect, useState } from 'react'
+import { jobErrorText } from '@/lib/jobs/errors'
 import { isCancellable, stateLabel, type JobSnapshot } from '@/lib/jobs/job'
 import type { QueueRegistry } from '@/lib/jobs/queue'
 import { queues } from '@/lib/jobs/registry'
 import { formatAbsolute, formatRelative, relativeRefreshMs } from '@/lib/jobs/time'
+import { JobErrorMessage } from './job-error'
 import { JobResult } from './job-result'
 
 const numbers = new Intl.NumberFormat('en-US')
@@ -69,9 +71,7 @@ export function jobMessage(job: JobSnapshot, now: number): { text: string; tone:
       return { text: job.cancelledBy ? CANCELLED_BY[job.cancelledBy] : 'Cancelled.', tone: 'normal' }
     case 'failed':
       return {
-        text: job.error
-          ? `${job.error.message}${job.error.ref ? ` (reference ${job.error.ref})` : ''}`
-          : 'The job failed.',
+        text: job.error ? jobErrorText(job.error) : 'The job failed.',
         tone: 'error',
       }
     case 'completed':
@@ -169,6 +169,8 @@ export function JobCard({
       </div>
       {retrying ? (
         <RetryMessage key={job.retryAt} job={job} />
+      ) : job.state === 'failed' && job.error ? (
+        <JobErrorMessage as="p" className="job-message" error={job.error} />
       ) : (
         <p className={message.tone === 'error' ? 'job-message job-error' : 'job-message'}>{message.text}</p>
       )}

@@ -1,9 +1,9 @@
 import { DEFERRED_QUEUE } from '@/lib/jobs/deferred'
 import { readForPage, webPool } from '@/lib/server/db'
 import { listJobHistory, withoutOwners } from '@/lib/server/history'
-import { mailSettings } from '@/lib/server/env'
-import { getViewer } from '@/lib/server/viewer'
-import { LiveJobTable } from '../jobs/_components/live-job-table'
+import { webEnv } from '@/lib/server/env'
+import { getViewer } from '@/lib/request/viewer'
+import { LiveJobTable } from '@/app/_components/live-job-table'
 import { RefreshWhenSettled } from './_components/refresh-when-settled'
 import { DatabaseNotice } from '../_components/database-notice'
 import { WelcomeForm } from './_components/welcome-form'
@@ -37,7 +37,7 @@ export default async function EmailsPage() {
   )
   const [jobs, sent] = read.available && read.value ? read.value : [null, { rows: [] as SentEmail[] }]
   const initial = jobs ? withoutOwners(jobs) : undefined
-  const recording = !mailSettings().smtpUrl
+  const recording = !webEnv().SMTP_URL
   return (
     <main className="page">
       <h1>Emails</h1>

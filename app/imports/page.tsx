@@ -1,9 +1,9 @@
 import type { JobPage } from '@/lib/jobs/history'
 import { IMPORTS_QUEUE } from '@/lib/jobs/imports'
 import { readForPage, webPool } from '@/lib/server/db'
-import { env } from '@/lib/server/env'
+import { webEnv } from '@/lib/server/env'
 import { listJobHistory, withoutOwners } from '@/lib/server/history'
-import { getViewer } from '@/lib/server/viewer'
+import { getViewer } from '@/lib/request/viewer'
 import { DatabaseNotice } from '@/app/_components/database-notice'
 import { Imports } from './_components/imports'
 
@@ -25,7 +25,7 @@ export default async function ImportsPage() {
         )
       : undefined,
   )
-  const maxMb = Math.round((env().IMPORT_MAX_BYTES / (1024 * 1024)) * 10) / 10
+  const maxMb = Math.round((webEnv().IMPORT_MAX_BYTES / (1024 * 1024)) * 10) / 10
   return (
     <main className="page">
       <header className="page-header">

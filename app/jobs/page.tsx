@@ -1,10 +1,10 @@
 import Link from 'next/link'
 import { readForPage, webPool } from '@/lib/server/db'
 import { HistoryFilter, listJobHistory, withoutOwners } from '@/lib/server/history'
-import { getViewer } from '@/lib/server/viewer'
+import { getViewer } from '@/lib/request/viewer'
 import { JobFilters } from '@/app/_components/job-filters'
 import { DatabaseNotice } from '@/app/_components/database-notice'
-import { LiveJobTable } from './_components/live-job-table'
+import { LiveJobTable } from '@/app/_components/live-job-table'
 
 /** Job history: every queue, filter by queue and state, newest first, 25 a page (keyset). */
 export default async function JobsPage({

@@ -6,7 +6,7 @@
 import { sendWelcomeEmail } from '@/lib/jobs/deferred'
 import type { JobSnapshot } from '@/lib/jobs/job'
 import { fail, ok, type ActionResult } from '@/lib/jobs/result'
-import { defineAction } from '@/lib/server/action'
+import { defineAction } from '@/lib/request/action'
 import { webPool } from '@/lib/server/db'
 import { queueWelcomeEmail } from '@/lib/server/welcome-emails'
 

@@ -10,11 +10,11 @@ import { ExportItem, exportsQueue } from '@/lib/jobs/exports'
 import type { JobPage, TimelineEvent } from '@/lib/jobs/history'
 import type { JobSnapshot } from '@/lib/jobs/job'
 import { fail, ok, type ActionResult } from '@/lib/jobs/result'
-import { defineAction } from '@/lib/server/action'
+import { defineAction } from '@/lib/request/action'
 import { webPool } from '@/lib/server/db'
 import { enqueue } from '@/lib/server/enqueue-limited'
 import { withDownloadExpiry } from '@/lib/server/downloads'
-import { env } from '@/lib/server/env'
+import { webEnv } from '@/lib/server/env'
 import { getTimeline, HistoryFilter, listJobHistory, withoutOwners } from '@/lib/server/history'
 import { findJobForOwner, requestCancel } from '@/lib/server/job-store'
 
@@ -26,7 +26,7 @@ function isMissingQueue(err: unknown): boolean {
 }
 
 const startExportAction = defineAction(ExportItem, async (item, { viewer }) => {
-  const limit = env().EXPORT_LIMIT_PER_VIEWER
+  const limit = webEnv().EXPORT_LIMIT_PER_VIEWER
   try {
     // Counted and enqueued under a per-viewer lock: concurrent calls never exceed the limit.
     const outcome = await enqueue(webPool(), exportsQueue, { ownerId: viewer.id, payload: item }, { limit })

@@ -6,24 +6,19 @@
 import { headers } from 'next/headers'
 import { redirect } from 'next/navigation'
 import { z } from 'zod'
+import { UNAVAILABLE_MESSAGE } from '@/lib/jobs/errors'
 import type { JobPage, TimelineEvent } from '@/lib/jobs/history'
 import type { JobSnapshot } from '@/lib/jobs/job'
 import { fail, ok, type ActionResult } from '@/lib/jobs/result'
 import { isDatabaseUnavailable, webPool } from '@/lib/server/db'
 import { producerFor } from '@/lib/server/enqueue'
-import { trustedProxyHops } from '@/lib/server/env'
+import { webEnv } from '@/lib/server/env'
 import { getTimeline, HistoryFilter, listJobHistory } from '@/lib/server/history'
 import { findJob, requestCancel } from '@/lib/server/job-store'
 import { claimLoginAttempt, clientAddress, recordLoginSuccess } from '@/lib/server/login-throttle'
-import { queueCounts, stuckJobs, type QueueCounts } from '@/lib/server/ops'
-import { defineOperatorAction } from '@/lib/server/operator-action'
-import {
-  operatorViewEnabled,
-  passwordMatches,
-  retryJobAsOperator,
-  signInOperator,
-  signOutOperator,
-} from '@/lib/server/operator'
+import { queueCounts, retryJobAsOperator, stuckJobs, type QueueCounts } from '@/lib/server/operator-jobs'
+import { defineOperatorAction } from '@/lib/request/operator-action'
+import { operatorViewEnabled, passwordMatches, signInOperator, signOutOperator } from '@/lib/request/operator'
 
 const JobRef = z.strictObject({ jobId: z.uuid({ error: 'Must be a job id (UUID).' }) })
 
@@ -35,7 +30,7 @@ const JobRef = z.strictObject({ jobId: z.uuid({ error: 'Must be a job id (UUID).
 export async function operatorSignIn(_previous: string | null, form: FormData): Promise<string | null> {
   if (!operatorViewEnabled()) return 'The operator view is not enabled (set ADMIN_PASSWORD).'
   const requestHeaders = await headers()
-  const client = clientAddress(requestHeaders, trustedProxyHops())
+  const client = clientAddress(requestHeaders, webEnv().TRUST_PROXY_HOPS)
   const pool = webPool()
   try {
     const attempt = await claimLoginAttempt(pool, client)
@@ -44,7 +39,7 @@ export async function operatorSignIn(_previous: string | null, form: FormData): 
     if (typeof password !== 'string' || password.length > 1024 || !passwordMatches(password)) return 'Wrong password.'
     await recordLoginSuccess(pool, client)
   } catch (err) {
-    if (isDatabaseUnavailable(err)) return 'The service is temporarily unavailable. Try again in a moment.'
+    if (isDatabaseUnavailable(err)) return UNAVAILABLE_MESSAGE
     throw err
   }
   await signInOperator(requestHeaders.get('x-forwarded-proto') === 'https')
@@ -136,7 +131,7 @@ const overviewAction = defineOperatorAction(z.strictObject({}), async () => {
   return ok({ counts, stuck })
 })
 
-/** Per-queue counts and stuck jobs (see lib/server/ops.ts): `OperatorOverview`. */
+/** Per-queue counts and stuck jobs (see lib/server/operator-jobs.ts): `OperatorOverview`. */
 export async function operatorOverview(input: unknown = {}): Promise<ActionResult<OperatorOverview>> {
   return overviewAction(input)
 }

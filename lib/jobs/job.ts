@@ -3,6 +3,7 @@
  * A job's truth lives in PostgreSQL (`app.jobs`); everything here describes that row as JSON.
  */
 import { z } from 'zod'
+import { JobError } from './errors'
 
 /** Lifecycle of a job. `completed`, `failed` and `cancelled` are *settled*: nothing changes after. */
 export const JobState = z.enum(['queued', 'active', 'completed', 'failed', 'cancelled'])
@@ -30,20 +31,6 @@ export const JobProgress = z.object({
 export type JobProgress = z.infer<typeof JobProgress>
 
 /**
- * Why a job failed, safe to show to its owner. `code` is machine-readable:
- * `FAILED` (the handler called `failJob`), `EXCEPTION` (the handler threw), `INVALID_PAYLOAD`
- * (the stored payload no longer matches the queue's schema), `EXPIRED`, `WORKER_LOST`, `JOB_LOST`
- * (its pg-boss job was deleted before it settled: nothing could run it).
- * `ref` is a short id that also appears in the worker log next to the full error.
- */
-export const JobError = z.object({
-  code: z.string(),
-  message: z.string(),
-  ref: z.string().optional(),
-})
-export type JobError = z.infer<typeof JobError>
-
-/**
  * A job as its owner may see it. Produced by the SQL function `app.job_snapshot`, so reads and
  * realtime events have exactly one shape. `seq` grows with every change of any job (a database
  * sequence): a client keeps the snapshot with the highest `seq` and ignores older ones.
@@ -55,6 +42,7 @@ export const JobSnapshot = z.object({
   payload: z.unknown(),
   progress: JobProgress.nullable(),
   result: z.unknown().nullable(),
+  /** Why the job failed (settled as failed, or queued for a retry after a failed attempt). */
   error: JobError.nullable(),
   /** Attempts started so far (0 while first queued). */
   attempt: z.number().int().nonnegative(),

@@ -1,20 +1,12 @@
 /**
- * The one result shape every Server Action returns, and the shape of a failed job's error.
- * Expected failures are values, never thrown: their `message` is safe to show as is.
+ * The one result shape every Server Action and socket acknowledgement answers with. Expected
+ * failures are values, never thrown: their `message` is safe to show as is. The codes are in
+ * lib/jobs/errors.ts, beside the codes of a failed job.
  */
-
-/**
- * - `VALIDATION`: the input did not match its schema; `fields` maps field names to messages.
- * - `NOT_FOUND`: no such job for this viewer (also when it exists but belongs to someone else).
- * - `NOT_CANCELLABLE`: the job is settled or a cancel is already under way.
- * - `UNAVAILABLE`: the database or the workers cannot be reached right now; try again.
- * - `LIMITED`: the viewer has too many jobs queued or running.
- * - `INTERNAL`: an unexpected error; `ref` is the id logged on the server next to the details.
- */
-export type ErrorCode = 'VALIDATION' | 'NOT_FOUND' | 'NOT_CANCELLABLE' | 'UNAVAILABLE' | 'LIMITED' | 'INTERNAL'
+import { internalErrorMessage, type ActionErrorCode } from './errors'
 
 export interface ActionError {
-  code: ErrorCode
+  code: ActionErrorCode
   message: string
   fields?: Record<string, string[]>
   ref?: string
@@ -27,9 +19,14 @@ export function ok<T>(value: T): ActionResult<T> {
 }
 
 export function fail(
-  code: ErrorCode,
+  code: ActionErrorCode,
   message: string,
   extra: Omit<ActionError, 'code' | 'message'> = {},
 ): { ok: false; error: ActionError } {
   return { ok: false, error: { code, message, ...extra } }
+}
+
+/** `INTERNAL` for an unexpected error logged under `ref` (see `errorRef`): the reference, never the cause. */
+export function failInternal(ref: string): { ok: false; error: ActionError } {
+  return fail('INTERNAL', internalErrorMessage(ref), { ref })
 }

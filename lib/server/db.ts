@@ -4,7 +4,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks'
 import pg from 'pg'
-import { env, webPoolMax } from './env'
+import { webEnv } from './env'
 
 /** Anything that runs a parameterised query: a `pg.Pool`, a `pg.PoolClient` or a `pg.Client`. */
 export interface Queryable {
@@ -55,14 +55,14 @@ export function createPool(
  * instances, lower WEB_POOL_MAX (2 to 3) or put a pooler in front of the web tier.
  */
 export function webPoolOptions(): { max: number; applicationName: string } {
-  return { max: webPoolMax(), applicationName: 'nbj-web' }
+  return { max: webEnv().WEB_POOL_MAX, applicationName: 'nbj-web' }
 }
 
 const globalForPool = globalThis as unknown as { __nbjWebPool?: pg.Pool }
 
 /** The web tier's pool (`webPoolOptions`), kept on globalThis so dev hot reloads do not leak pools. */
 export function webPool(): pg.Pool {
-  globalForPool.__nbjWebPool ??= createPool(env().DATABASE_URL, webPoolOptions())
+  globalForPool.__nbjWebPool ??= createPool(webEnv().DATABASE_URL, webPoolOptions())
   return globalForPool.__nbjWebPool
 }
 

@@ -4,7 +4,7 @@
  */
 import { ExportResult, exportsQueue } from '@/lib/jobs/exports'
 import type { JobSnapshot } from '@/lib/jobs/job'
-import { exportFileTtlHours } from './env'
+import { webEnv } from './env'
 
 /**
  * When the file of a completed `job` expires (ms since the epoch): `EXPORT_FILE_TTL_HOURS` after it
@@ -13,7 +13,7 @@ import { exportFileTtlHours } from './env'
  */
 export function downloadExpiresAt(job: Pick<JobSnapshot, 'settledAt'>): number {
   const settledAt = job.settledAt ? Date.parse(job.settledAt) : NaN
-  return Number.isFinite(settledAt) ? settledAt + exportFileTtlHours() * 3_600_000 : 0
+  return Number.isFinite(settledAt) ? settledAt + webEnv().EXPORT_FILE_TTL_HOURS * 3_600_000 : 0
 }
 
 /** Whether the file of a completed `job` has expired at `now` (default: now). */

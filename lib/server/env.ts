@@ -1,164 +1,233 @@
 /**
- * Environment variables, parsed once with zod (through @t3-oss/env-core) on first use.
- * Add a variable here, to the README's table, and nowhere else. Do not read process.env elsewhere.
+ * Every environment variable the product reads, in one schema per process, parsed once with zod.
+ * Add a variable to the schema of the tier that reads it (both read it: `shared`) and to the README's
+ * "Environment variables" table (env.test.ts checks the two agree); read it through `webEnv()`,
+ * `workerEnv()` or `toolingEnv()`. Nothing else in app/, lib/, workers/, scripts/, proxy.ts or
+ * next.config.ts reads `process.env` (ESLint fails on it). The test harness (test/, e2e/, bench/,
+ * playwright.config.ts) may: its knobs configure the harness, not the product.
+ *
+ * - `shared`: read by both tiers.       - `web`: read only by the Next.js tier (pages, actions, proxy.ts).
+ * - `worker`: read only by the worker.  - `tooling`: the dev scripts and next.config.ts, which run
+ *   before any database exists and must not need the tiers' variables.
+ * A tier never requires another tier's keys. A bad environment fails with ONE error that names every
+ * bad key. The schemas are plain zod, not @t3-oss/env-core: we have no browser variables (the
+ * browser gets REALTIME_URL from /api/realtime-token), and a rule across keys (SESSION_SECRET in
+ * production) belongs in the same error. It lives in lib/server/ because it holds secrets: the lint
+ * rule that keeps lib/server out of client code keeps it out of the browser too.
  */
-import { createEnv } from '@t3-oss/env-core'
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { z } from 'zod'
 
-/** Default of `IMPORT_MAX_BYTES`: 50 MiB. */
-export const DEFAULT_IMPORT_MAX_BYTES = 50 * 1024 * 1024
+// Each helper gives its schema one message (zod applies it to every issue of that schema), naming the variable.
+const port = (name: string) =>
+  z.coerce
+    .number({ error: `${name} must be a port number (1 to 65535).` })
+    .int()
+    .min(1)
+    .max(65535)
 
-const port = z.coerce.number().int().min(1).max(65535)
+const wholeNumber = (name: string, min: number, max: number) =>
+  z.coerce
+    .number({ error: `${name} must be a whole number from ${min} to ${max}.` })
+    .int()
+    .min(min)
+    .max(max)
 
-function parseEnv() {
-  return createEnv({
-    server: {
-      NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-      /** PostgreSQL connection string. `npm run dev` and the tests set it to the embedded server when unset. */
-      DATABASE_URL: z.url({
-        protocol: /^postgres(ql)?$/,
-        error: 'DATABASE_URL must be a postgres:// connection string.',
-      }),
-      /** Key that signs session cookies and realtime tokens (HS256), at least 32 characters. Required in production. */
-      SESSION_SECRET: z.string().min(32, 'SESSION_SECRET must be at least 32 characters.').optional(),
-      /** Port the worker's socket.io server listens on. Default 3001. */
-      REALTIME_PORT: port.default(3001),
-      /** URL browsers use to reach the socket.io server. Default http://localhost:3001. */
-      REALTIME_URL: z.url().default('http://localhost:3001'),
-      /** Origin(s) of the web app allowed to open sockets (CORS), comma-separated. Default http://localhost:3000. */
-      APP_ORIGIN: z.string().default('http://localhost:3000'),
-      /** Password of the operator view (/admin). Unset disables it. At least 12 characters. */
-      ADMIN_PASSWORD: z.string().min(12, 'ADMIN_PASSWORD must be at least 12 characters.').optional(),
-      /** Most exports one viewer may have queued or running at once. Default 5. */
-      EXPORT_LIMIT_PER_VIEWER: z.coerce.number().int().min(1).default(5),
-      /** Largest CSV file an import accepts, in bytes. Default 52,428,800 (50 MiB). */
-      IMPORT_MAX_BYTES: z.coerce.number().int().min(1).default(DEFAULT_IMPORT_MAX_BYTES),
-      /** Most imports one viewer may have queued or running at once. Default 3. */
-      IMPORT_LIMIT_PER_VIEWER: z.coerce.number().int().min(1).default(3),
-    },
-    runtimeEnv: process.env,
-    emptyStringAsUndefined: true,
-    onValidationError: (issues) => {
-      const lines = issues.map((i) => `  ${i.path?.map(String).join('.') ?? '?'}: ${i.message}`)
-      throw new Error(
-        `Invalid environment variables:\n${lines.join('\n')}\nSee the README's "Environment variables" table.`,
-      )
-    },
-  })
-}
+const positiveWholeNumber = (name: string) =>
+  z.coerce
+    .number({ error: `${name} must be a positive whole number.` })
+    .int()
+    .positive()
+
+/** A positive number in `unit`, fractions allowed (`0.5`). */
+const positiveNumber = (name: string, unit: string) =>
+  z.coerce.number({ error: `${name} must be a positive number of ${unit}.` }).positive()
 
 /**
- * `EXPORT_ROWS_PER_SECOND`: most rows one export writes per second, so a large export cannot
- * monopolise the database; unset means no cap. Parsed on its own so the worker's queues can read
- * it without the web tier's variables. Throws on a value that is not a positive whole number.
+ * `APP_ORIGIN`'s parser: a comma-separated list of http(s) origins (`scheme://host[:port]`, a
+ * trailing `/` tolerated), each normalised as browsers send it in `Origin`. Names every bad entry.
  */
-export function exportRowsPerSecond(): number | undefined {
-  const raw = process.env.EXPORT_ROWS_PER_SECOND
-  if (raw === undefined || raw === '') return undefined
-  const parsed = z.coerce.number().int().positive().safeParse(raw)
-  if (!parsed.success) throw new Error('EXPORT_ROWS_PER_SECOND must be a positive whole number.')
-  return parsed.data
-}
-
-/**
- * `WEB_POOL_MAX`: connections of the web tier's pool, per web process (default 10; see
- * `webPoolOptions` in lib/server/db.ts for how to size it). Parsed on its own so tests can build a
- * pool exactly like the web tier's without the web tier's other variables. Throws on a value that
- * is not a whole number from 1 to 100.
- */
-export function webPoolMax(): number {
-  const raw = process.env.WEB_POOL_MAX
-  if (raw === undefined || raw === '') return 10
-  const parsed = z.coerce.number().int().min(1).max(100).safeParse(raw)
-  if (!parsed.success) throw new Error('WEB_POOL_MAX must be a whole number from 1 to 100.')
-  return parsed.data
-}
-
-/**
- * `TRUST_PROXY_HOPS`: how many reverse proxies in front of the web tier append the client's
- * address to `x-forwarded-for` (Vercel, or nginx with `$proxy_add_x_forwarded_for`: 1). Default 0:
- * the header is not trusted at all, because a client that reaches Next.js directly can write it
- * itself. Read by `clientAddress` (lib/server/login-throttle.ts). Throws unless 0 to 10.
- */
-export function trustedProxyHops(): number {
-  const raw = process.env.TRUST_PROXY_HOPS
-  if (raw === undefined || raw === '') return 0
-  const parsed = z.coerce.number().int().min(0).max(10).safeParse(raw)
-  if (!parsed.success) throw new Error('TRUST_PROXY_HOPS must be a whole number from 0 to 10.')
-  return parsed.data
-}
-
-/**
- * `IMPORT_ROWS_PER_SECOND`: most rows one import reads per second (unset: no cap), read by the
- * worker like `EXPORT_ROWS_PER_SECOND`. Throws on a value that is not a positive whole number.
- */
-export function importRowsPerSecond(): number | undefined {
-  const raw = process.env.IMPORT_ROWS_PER_SECOND
-  if (raw === undefined || raw === '') return undefined
-  const parsed = z.coerce.number().int().positive().safeParse(raw)
-  if (!parsed.success) throw new Error('IMPORT_ROWS_PER_SECOND must be a positive whole number.')
-  return parsed.data
-}
-
-/**
- * Mail settings, read by the worker's deferred actions. `SMTP_URL` (for example
- * `smtps://user:pass@smtp.example.com`) sends for real; unset records messages without sending.
- * `MAIL_FROM` is the sender, default `Background jobs <no-reply@example.com>`.
- */
-export function mailSettings(): { smtpUrl: string | undefined; from: string } {
-  const smtpUrl = z
-    .url({ protocol: /^smtps?$/ })
-    .optional()
-    .safeParse(process.env.SMTP_URL || undefined)
-  if (!smtpUrl.success) throw new Error('SMTP_URL must be an smtp:// or smtps:// URL.')
-  return { smtpUrl: smtpUrl.data, from: process.env.MAIL_FROM || 'Background jobs <no-reply@example.com>' }
-}
-
-/** Default of `EXPORT_FILE_TTL_HOURS`: a finished export can be downloaded for a day. */
-export const DEFAULT_EXPORT_FILE_TTL_HOURS = 24
-
-/**
- * `EXPORT_FILE_TTL_HOURS`: how long after its job completed an export file can be downloaded, in
- * hours (fractions allowed, default 24). After that `/downloads/:id` answers 410 Gone and deletes
- * the file. Parsed on its own, like `exportRowsPerSecond`, so the worker tier can read it too
- * (to sweep expired files). Throws on a value that is not a positive number.
- */
-export function exportFileTtlHours(): number {
-  const raw = process.env.EXPORT_FILE_TTL_HOURS
-  if (raw === undefined || raw.trim() === '') return DEFAULT_EXPORT_FILE_TTL_HOURS
-  const parsed = z.coerce.number().positive().safeParse(raw)
-  if (!parsed.success) throw new Error('EXPORT_FILE_TTL_HOURS must be a positive number of hours.')
-  return parsed.data
-}
-
-export type ServerEnv = ReturnType<typeof parseEnv> & { SESSION_SECRET: string }
-
-let cached: ServerEnv | undefined
-
-/**
- * The parsed environment. Throws an `Error` naming every invalid variable on first call.
- * In development and tests a missing `SESSION_SECRET` is generated once and kept in
- * `.data/session-secret`, so the web and worker processes share it; in production it is required.
- */
-export function env(): ServerEnv {
-  if (cached) return cached
-  const parsed = parseEnv()
-  let secret = parsed.SESSION_SECRET
-  if (!secret) {
-    if (parsed.NODE_ENV === 'production') {
-      throw new Error(
-        'SESSION_SECRET is required in production: set it to a random string of at least 32 characters (for example `openssl rand -base64 48`).',
-      )
-    }
-    secret = devSessionSecret()
+export const OriginList = z.string().transform((raw, ctx) => {
+  const entries = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+  if (entries.length === 0) ctx.addIssue({ code: 'custom', message: 'APP_ORIGIN must name at least one origin.' })
+  const origins: string[] = []
+  for (const entry of entries) {
+    const url = URL.parse(entry)
+    const isOrigin =
+      url !== null &&
+      (url.protocol === 'http:' || url.protocol === 'https:') &&
+      !url.username &&
+      !url.password &&
+      url.pathname === '/' &&
+      !/[?#]/.test(entry)
+    if (!isOrigin)
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${entry}" is not an http(s) origin (scheme://host[:port], no path, query or credentials).`,
+      })
+    else if (!origins.includes(url.origin)) origins.push(url.origin)
   }
-  cached = { ...parsed, SESSION_SECRET: secret }
-  return cached
+  return origins
+})
+
+/** Variables both tiers read. */
+export const sharedSchema = {
+  /** Which build runs: `development` (default), `production` (SESSION_SECRET required) or `test`. */
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  /**
+   * PostgreSQL connection string (`postgres://` or `postgresql://`). Required; `npm run dev` and the
+   * tests set it to the embedded server when unset.
+   */
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'DATABASE_URL must be a postgres:// connection string.' }),
+  /**
+   * Key that signs session cookies and realtime tokens (HS256), at least 32 characters, the same on
+   * both tiers. Required in production; in development and tests generated into `.data/session-secret`.
+   */
+  SESSION_SECRET: z.string().min(32, 'SESSION_SECRET must be at least 32 characters.').optional(),
+  /**
+   * Hours a finished export can be downloaded (fractions allowed); default 24. The web tier answers
+   * 410 Gone after it, the worker's retention deletes the file.
+   */
+  EXPORT_FILE_TTL_HOURS: positiveNumber('EXPORT_FILE_TTL_HOURS', 'hours').default(24),
+  /**
+   * `smtp://` or `smtps://` URL the email example sends through; unset (default) records messages
+   * without sending. The worker sends; the web tier's /emails page says which mode is on.
+   */
+  SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'SMTP_URL must be an smtp:// or smtps:// URL.' }).optional(),
 }
 
+/** Variables only the Next.js tier reads. */
+export const webSchema = {
+  /** URL browsers use to reach the socket.io server; default `http://localhost:3001`. */
+  REALTIME_URL: z.url({ error: 'REALTIME_URL must be a URL.' }).default('http://localhost:3001'),
+  /** Password of the operator view (/admin), at least 12 characters; unset (default) turns the view off. */
+  ADMIN_PASSWORD: z.string().min(12, 'ADMIN_PASSWORD must be at least 12 characters.').optional(),
+  /** Most exports one viewer may have queued or running at once; default 5. */
+  EXPORT_LIMIT_PER_VIEWER: positiveWholeNumber('EXPORT_LIMIT_PER_VIEWER').default(5),
+  /** Largest CSV file an import accepts, in bytes; default 52,428,800 (50 MiB). */
+  IMPORT_MAX_BYTES: positiveWholeNumber('IMPORT_MAX_BYTES').default(50 * 1024 * 1024),
+  /** Most imports one viewer may have queued or running at once; default 3. */
+  IMPORT_LIMIT_PER_VIEWER: positiveWholeNumber('IMPORT_LIMIT_PER_VIEWER').default(3),
+  /**
+   * How many reverse proxies in front of the web tier append the client's address to
+   * `x-forwarded-for` (Vercel, or nginx with `$proxy_add_x_forwarded_for`: 1), 0 to 10. Default 0:
+   * the header is not trusted, because a client that reaches Next.js directly can write it itself.
+   * Read by the operator sign-in limit (`clientAddress`, lib/server/login-throttle.ts).
+   */
+  TRUST_PROXY_HOPS: wholeNumber('TRUST_PROXY_HOPS', 0, 10).default(0),
+  /**
+   * Connections of the web tier's pool per web process, 1 to 100; default 10. How to size it:
+   * `webPoolOptions` in lib/server/db.ts.
+   */
+  WEB_POOL_MAX: wholeNumber('WEB_POOL_MAX', 1, 100).default(10),
+}
+
+/** Variables only the worker reads. */
+export const workerSchema = {
+  /** Port the worker's socket.io server listens on; default 3001. */
+  REALTIME_PORT: port('REALTIME_PORT').default(3001),
+  /**
+   * Origins whose pages may open sockets (checked on every handshake, sent as CORS headers),
+   * comma-separated; parsed into a list. Default `http://localhost:3000`.
+   */
+  APP_ORIGIN: OriginList.default(['http://localhost:3000']),
+  /** Most rows one export writes per second, so a large export cannot monopolise the database; unset (default): no cap. */
+  EXPORT_ROWS_PER_SECOND: positiveWholeNumber('EXPORT_ROWS_PER_SECOND').optional(),
+  /** Most rows one import reads per second; unset (default): no cap. */
+  IMPORT_ROWS_PER_SECOND: positiveWholeNumber('IMPORT_ROWS_PER_SECOND').optional(),
+  /** Days a settled job, with its timeline, files and emails, is kept (fractions allowed); default 30. */
+  JOB_RETENTION_DAYS: positiveNumber('JOB_RETENTION_DAYS', 'days').default(30),
+  /** Sender of the email example; default `Background jobs <no-reply@example.com>`. */
+  MAIL_FROM: z.string().default('Background jobs <no-reply@example.com>'),
+}
+
+/** Variables of the dev scripts (scripts/) and next.config.ts; no tier reads them. */
+export const toolingSchema = {
+  /** As the tiers' DATABASE_URL, but optional: unset, the scripts start an embedded PostgreSQL. */
+  DATABASE_URL: sharedSchema.DATABASE_URL.optional(),
+  /** Port of the embedded PostgreSQL; default 54329 (dev), 54339 (tests), 54349 (bench). */
+  EMBEDDED_PG_PORT: port('EMBEDDED_PG_PORT').optional(),
+  /** Data folder of the embedded PostgreSQL; default `.data/postgres`, `.data/postgres-test`, `.data/postgres-bench`. */
+  EMBEDDED_PG_DIR: z.string().optional(),
+  /** Next.js build folder (`distDir`); default `.next` (`npm run dev` sets `.next-dev`, the e2e tests `.next-e2e`). */
+  NEXT_DIST_DIR: z.string().default('.next'),
+}
+
+type Parsed<S extends z.ZodRawShape> = z.output<z.ZodObject<S>>
+type WithSecret<T> = Omit<T, 'SESSION_SECRET'> & { SESSION_SECRET: string }
+/** The web tier's environment: `shared` and `web` keys. */
+export type WebEnv = WithSecret<Parsed<typeof sharedSchema & typeof webSchema>>
+/** The worker's environment: `shared` and `worker` keys. */
+export type WorkerEnv = WithSecret<Parsed<typeof sharedSchema & typeof workerSchema>>
+/** The dev scripts' environment. */
+export type ToolingEnv = Parsed<typeof toolingSchema>
+
+/** What the process was started with; a blank value counts as unset, so `KEY=` falls back to the default. */
+type Source = Record<string, string | undefined>
+
+/**
+ * Parses `source` against `shape`. Throws one `Error` listing every bad key (`  KEY: message`),
+ * SESSION_SECRET's production rule included, and pointing at the README's table.
+ */
+export function parseEnv<S extends z.ZodRawShape>(shape: S, source: Source): Parsed<S> {
+  const input = Object.fromEntries(
+    Object.keys(shape).map((key) => [key, source[key]?.trim() ? source[key] : undefined]),
+  )
+  const result = z.object(shape).safeParse(input)
+  const problems = (result.error?.issues ?? []).map((i) => `  ${i.path.map(String).join('.')}: ${i.message}`)
+  if ('SESSION_SECRET' in shape && input.NODE_ENV === 'production' && input.SESSION_SECRET === undefined)
+    problems.push(
+      '  SESSION_SECRET: SESSION_SECRET is required in production: set it to a random string of at least 32 characters (for example `openssl rand -base64 48`).',
+    )
+  if (problems.length)
+    throw new Error(
+      `Invalid environment variables:\n${problems.join('\n')}\nSee the README's "Environment variables" table.`,
+    )
+  return result.data!
+}
+
+/** Parses a tier's keys and fills in a development SESSION_SECRET (production already refused a missing one). */
+function parseTier<S extends z.ZodRawShape>(shape: S): WithSecret<Parsed<S>> {
+  const parsed = parseEnv(shape, process.env) as Parsed<S> & { SESSION_SECRET?: string }
+  return { ...parsed, SESSION_SECRET: parsed.SESSION_SECRET ?? devSessionSecret() }
+}
+
+let web: WebEnv | undefined
+let worker: WorkerEnv | undefined
+let tooling: ToolingEnv | undefined
+
+/** The web tier's environment, parsed on first call and kept. Throws naming every bad key. */
+export function webEnv(): WebEnv {
+  return (web ??= parseTier({ ...sharedSchema, ...webSchema }))
+}
+
+/** The worker's environment, parsed on first call and kept. Throws naming every bad key. */
+export function workerEnv(): WorkerEnv {
+  return (worker ??= parseTier({ ...sharedSchema, ...workerSchema }))
+}
+
+/** The dev scripts' (and next.config.ts's) environment, parsed on first call and kept. */
+export function toolingEnv(): ToolingEnv {
+  return (tooling ??= parseEnv(toolingSchema, process.env))
+}
+
+/**
+ * The environment a script hands to a child process (`next dev`, the worker, a test command): this
+ * process's own, every variable passed on untouched, with `overrides` on top.
+ */
+export function childProcessEnv(overrides: Record<string, string>): NodeJS.ProcessEnv {
+  return { ...process.env, ...overrides }
+}
+
+/**
+ * Development and tests: one generated SESSION_SECRET kept in `.data/session-secret`, so the web and
+ * worker processes (started separately) sign and verify with the same key.
+ */
 function devSessionSecret(): string {
   const file = path.join(process.cwd(), '.data', 'session-secret')
   try {

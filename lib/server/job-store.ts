@@ -3,7 +3,8 @@
  * Every UPDATE bumps `seq` and publishes the new snapshot through the table's trigger,
  * so callers never emit realtime events for changes they write here.
  */
-import { JobSnapshot, type JobError, type JobProgress } from '@/lib/jobs/job'
+import type { JobError } from '@/lib/jobs/errors'
+import { JobSnapshot, type JobProgress } from '@/lib/jobs/job'
 import type { Queryable } from './db'
 
 const SNAPSHOT = 'app.job_snapshot(j) AS snapshot'

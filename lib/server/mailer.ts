@@ -5,7 +5,7 @@
  */
 import nodemailer from 'nodemailer'
 import type { Queryable } from './db'
-import { mailSettings } from './env'
+import { workerEnv } from './env'
 
 export interface OutgoingEmail {
   to: string
@@ -19,7 +19,7 @@ export async function sendEmail(
   message: OutgoingEmail,
   context: { jobId: string; ownerId: string },
 ): Promise<string> {
-  const { smtpUrl, from } = mailSettings()
+  const { SMTP_URL: smtpUrl, MAIL_FROM: from } = workerEnv()
   const transport = smtpUrl ? nodemailer.createTransport(smtpUrl) : nodemailer.createTransport({ jsonTransport: true })
   const info = await transport.sendMail({ from, to: message.to, subject: message.subject, text: message.text })
   await db.query(

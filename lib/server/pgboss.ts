@@ -6,6 +6,7 @@
  * one fails that test, by name, instead of a wake-up, a heartbeat or a reconcile silently.
  */
 import type { ConnectionOptions, Db, PgBoss } from 'pg-boss'
+import { jobError, type JobErrorCode } from '@/lib/jobs/errors'
 import { JobSnapshot } from '@/lib/jobs/job'
 import type { Queryable } from './db'
 
@@ -53,7 +54,7 @@ export async function touchAttempts(boss: PgBoss, queue: string, attempts: Attem
  * (`localIds`) are left alone. Returns how many records changed.
  */
 export async function reconcileLostJobs(db: Queryable, localIds: string[]): Promise<number> {
-  const lost = JSON.stringify({ code: 'WORKER_LOST', message: 'The worker running this job stopped responding.' })
+  const lost = JSON.stringify(jobError('WORKER_LOST'))
   const { rowCount } = await db.query(
     `UPDATE app.jobs j
         SET state = CASE WHEN b.state = 'failed' THEN 'failed' ELSE 'queued' END,
@@ -86,13 +87,10 @@ export async function stuckJobs(db: Queryable): Promise<(JobSnapshot & { ownerId
      (SELECT app.job_snapshot(j), j.owner_id FROM app.jobs j
        WHERE j.state = 'failed' AND j.error->>'code' = $1
        ORDER BY j.settled_at DESC LIMIT 50)`,
-    [JOB_LOST],
+    ['JOB_LOST' satisfies JobErrorCode],
   )
   return rows.map((r) => ({ ...JobSnapshot.parse(r.snapshot), ownerId: r.owner_id }))
 }
-
-/** Error code of a record whose pg-boss job disappeared before it settled (see `reconcileOrphanedJobs`). */
-export const JOB_LOST = 'JOB_LOST'
 
 /**
  * Settles as failed (`JOB_LOST`) every record still queued or active whose pg-boss job no longer
@@ -103,10 +101,7 @@ export const JOB_LOST = 'JOB_LOST'
  * loss). Returns how many records it settled.
  */
 export async function reconcileOrphanedJobs(db: Queryable, localIds: string[]): Promise<number> {
-  const lost = JSON.stringify({
-    code: JOB_LOST,
-    message: 'This job was lost by the queue before it finished. Start it again.',
-  })
+  const lost = JSON.stringify(jobError('JOB_LOST'))
   const { rowCount } = await db.query(
     `UPDATE app.jobs j
         SET state = 'failed', error = $2::jsonb, settled_at = now(), retry_at = NULL

@@ -1,7 +1,7 @@
 /** Body of the `send_welcome_email` deferred action (contract in lib/jobs/deferred.ts). */
 import { sendWelcomeEmail } from '@/lib/jobs/deferred'
 import { sendEmail } from '@/lib/server/mailer'
-import { deferredHandler } from './registry'
+import { deferredHandler } from './deferred-handler'
 
 export const sendWelcomeEmailHandler = deferredHandler(
   sendWelcomeEmail,

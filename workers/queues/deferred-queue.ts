@@ -6,7 +6,7 @@
 import type { DeferredItem } from '@/lib/jobs/deferred'
 import { deferredActions, deferredQueue } from '@/lib/jobs/registry'
 import { sendWelcomeEmailHandler } from '../deferred/send-welcome-email'
-import type { DeferredHandler, DeferredHandlers } from '../deferred/registry'
+import type { DeferredHandler, DeferredHandlers } from '../deferred/deferred-handler'
 import { QueueService } from '../queue-service'
 
 /** Every deferred action's body, by action name. */

@@ -11,7 +11,7 @@ import { to as copyTo } from 'pg-copy-streams'
 import { exportsQueue, type ExportItem, type ExportResult } from '@/lib/jobs/exports'
 import { citiesCsvCopy, citiesWhere } from '@/lib/server/cities'
 import { CopyCsv } from '@/lib/server/csv-copy'
-import { exportFileTtlHours, exportRowsPerSecond } from '@/lib/server/env'
+import { workerEnv } from '@/lib/server/env'
 import { createFileWriter, deleteFile } from '@/lib/server/file-store'
 import { QueueService } from '../queue-service'
 
@@ -24,8 +24,10 @@ export class ExportQueue extends QueueService<typeof exportsQueue> {
   /** Rows between two progress reports. Default 2,000. Cancellation is checked on every chunk of bytes (about 64 kB). */
   protected readonly progressEveryRows: number = 2_000
 
-  /** Row-rate cap from EXPORT_ROWS_PER_SECOND (none by default). */
-  private readonly rowsPerSecond = exportRowsPerSecond()
+  /** Row-rate cap from EXPORT_ROWS_PER_SECOND (none by default), read when a job runs: building a queue needs no environment. */
+  private get rowsPerSecond(): number | undefined {
+    return workerEnv().EXPORT_ROWS_PER_SECOND
+  }
 
   async handleItem(item: ExportItem): Promise<ExportResult> {
     const { pool } = this.deps
@@ -78,7 +80,7 @@ export class ExportQueue extends QueueService<typeof exportsQueue> {
     const written = csv.records
     this.reportProgress({ current: written, total: written, message: `Exported ${numberFormat.format(written)} rows.` })
     const fileName = `cities-${jobId.slice(0, 8)}.csv`
-    const expiresAt = new Date(Date.now() + exportFileTtlHours() * 3_600_000).toISOString()
+    const expiresAt = new Date(Date.now() + workerEnv().EXPORT_FILE_TTL_HOURS * 3_600_000).toISOString()
     return { fileName, rows: written, bytes: writer.bytes, downloadUrl: `/downloads/${jobId}`, expiresAt }
   }
 }

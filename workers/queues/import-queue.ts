@@ -16,7 +16,7 @@ import {
   type ImportItem,
   type ImportResult,
 } from '@/lib/jobs/imports'
-import { importRowsPerSecond } from '@/lib/server/env'
+import { workerEnv } from '@/lib/server/env'
 import {
   discardAttempt,
   discardEarlierAttempts,
@@ -43,8 +43,10 @@ export class ImportQueue extends QueueService<typeof importsQueue> {
   /** Rows staged per statement, and between two progress reports and cancellation checks. Default 1,000. */
   protected readonly batchRows: number = 1_000
 
-  /** Row-rate cap from IMPORT_ROWS_PER_SECOND (none by default). */
-  protected readonly rowsPerSecond: number | undefined = importRowsPerSecond()
+  /** Row-rate cap from IMPORT_ROWS_PER_SECOND (none by default), read when a job runs: building a queue needs no environment. */
+  protected get rowsPerSecond(): number | undefined {
+    return workerEnv().IMPORT_ROWS_PER_SECOND
+  }
 
   async handleItem(item: ImportItem): Promise<ImportResult> {
     const { pool } = this.deps

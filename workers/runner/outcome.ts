@@ -2,8 +2,7 @@
  * How an attempt ends, in the words the settler writes and the owner reads: the outcome union,
  * the reasons a handler's signal is aborted, and the safe error each reason shows.
  */
-import { randomBytes } from 'node:crypto'
-import type { JobError } from '@/lib/jobs/job'
+import { errorRef, jobError, type JobError, type JobErrorCode } from '@/lib/jobs/errors'
 import type { Logger } from '../logger'
 
 /** How an attempt ended. A retryable failure goes back to pg-boss's retry while attempts remain. */
@@ -17,11 +16,6 @@ export type AttemptOutcome =
  * attempt reached `expireInSeconds`; or pg-boss no longer counts this worker's claim (heartbeat lost).
  */
 export type AbortReason = 'cancel' | 'shutdown' | 'expired' | 'lost'
-
-/** Makes the short reference id logged with an unexpected error and shown to the job's owner. */
-export function errorRef(): string {
-  return randomBytes(4).toString('hex')
-}
 
 /**
  * The outcome of an attempt that threw or was interrupted: a retryable failure. The owner sees a
@@ -37,29 +31,21 @@ export function failedAttempt(
   const known = reason ? interruption(reason, job.expireInSeconds) : null
   const detail = known ? known.log : ((err as Error)?.stack ?? String(err))
   log.error(`job ${job.id} attempt ${job.attempt} [ref ${ref}]: ${detail}`)
-  const error: JobError = known
-    ? { code: known.code, message: known.message, ref }
-    : { code: 'EXCEPTION', message: 'The job failed unexpectedly.', ref }
-  return { kind: 'failed', error, retryable: true }
+  return { kind: 'failed', error: jobError(known ? known.code : 'EXCEPTION', { ref }), retryable: true }
 }
 
-/** What the owner and the log are told about an interrupted attempt (a cancel is not a failure). */
-function interruption(reason: AbortReason, expireInSeconds: number) {
+/** The code of an interrupted attempt (its message is in lib/jobs/errors.ts) and what the log says; a cancel is not a failure. */
+function interruption(
+  reason: AbortReason,
+  expireInSeconds: number,
+): { code: Extract<JobErrorCode, 'INTERRUPTED' | 'EXPIRED' | 'WORKER_LOST'>; log: string } | null {
   switch (reason) {
     case 'shutdown':
-      return {
-        code: 'INTERRUPTED',
-        message: 'The worker was shut down while this job ran.',
-        log: 'interrupted by shutdown',
-      }
+      return { code: 'INTERRUPTED', log: 'interrupted by shutdown' }
     case 'expired':
-      return { code: 'EXPIRED', message: `The job ran longer than its limit of ${expireInSeconds} s.`, log: 'expired' }
+      return { code: 'EXPIRED', log: `expired (limit ${expireInSeconds} s)` }
     case 'lost':
-      return {
-        code: 'WORKER_LOST',
-        message: 'The worker running this job lost contact with the database.',
-        log: 'claim lost (no heartbeat)',
-      }
+      return { code: 'WORKER_LOST', log: 'claim lost (no heartbeat)' }
     case 'cancel':
       return null
   }

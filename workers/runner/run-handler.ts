@@ -3,6 +3,7 @@
  * queue's schema first (queued jobs outlive deploys), the handler runs inside its job context, and
  * whatever it returns or throws becomes completed, cancelled or failed. Never throws.
  */
+import { errorRef, jobError } from '@/lib/jobs/errors'
 import type { AnyQueueContract } from '@/lib/jobs/queue'
 import type { Logger } from '../logger'
 import {
@@ -12,7 +13,7 @@ import {
   type ProgressReport,
   type QueueService,
 } from '../queue-service'
-import { errorRef, type AbortReason, type AttemptOutcome } from './outcome'
+import type { AbortReason, AttemptOutcome } from './outcome'
 import type { ProgressTracker } from './progress'
 
 /** The attempt as the handler sees it. */
@@ -38,8 +39,7 @@ export async function runHandler(
     const ref = errorRef()
     log.error(`job ${jobId} [ref ${ref}]: payload does not match ${queue.contract.name}'s schema: ${parsed.error}`)
     // Retrying cannot fix a payload.
-    const message = 'This job was created with input the worker no longer accepts.'
-    return { kind: 'failed', error: { code: 'INVALID_PAYLOAD', message, ref }, retryable: false }
+    return { kind: 'failed', error: jobError('INVALID_PAYLOAD', { ref }), retryable: false }
   }
   const context = {
     jobId,
@@ -57,7 +57,7 @@ export async function runHandler(
     const reason = signal.reason as AbortReason | undefined
     if (reason === 'cancel') return { kind: 'cancelled' }
     if (err instanceof JobFailedError)
-      return { kind: 'failed', error: { code: 'FAILED', message: err.publicMessage }, retryable: false }
+      return { kind: 'failed', error: jobError('FAILED', { message: err.publicMessage }), retryable: false }
     return failure(err, reason)
   }
 }

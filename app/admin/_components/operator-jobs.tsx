@@ -6,7 +6,7 @@ import type { JobListFilter } from '@/lib/client/job-cache'
 import { useClock } from '@/lib/client/use-clock'
 import { useJobs } from '@/lib/client/use-jobs'
 import { useOperatorOverview } from '@/lib/client/use-operator-overview'
-import { JobTable } from '@/app/jobs/_components/job-table'
+import { JobTable } from '@/app/_components/job-table'
 import { OperatorJobActions } from './job-actions'
 
 const actions = (job: JobSnapshot) => <OperatorJobActions job={job} />
@@ -45,7 +45,7 @@ export function QueueOverview({ initial }: { initial: OperatorOverview }) {
           pg-boss will retry them. Also jobs failed as <code>JOB_LOST</code>: their pg-boss job was deleted before they
           finished, so nothing could run them.
         </p>
-        <JobTable jobs={stuck} showOwner actions={actions} now={now} />
+        <JobTable jobs={stuck} showOwner showErrors actions={actions} now={now} />
       </section>
     </>
   )
@@ -61,5 +61,5 @@ export function OperatorJobTable({
 }) {
   const { data: jobs } = useJobs(filter, { initial, scope: 'operator' })
   const now = useClock()
-  return <JobTable jobs={jobs} showOwner actions={actions} now={now} />
+  return <JobTable jobs={jobs} showOwner showErrors actions={actions} now={now} />
 }

@@ -1,5 +1,5 @@
 import { connection } from 'next/server'
-import { operatorViewEnabled } from '@/lib/server/operator'
+import { operatorViewEnabled } from '@/lib/request/operator'
 import { LoginForm } from '../_components/login-form'
 
 export default async function OperatorLoginPage() {

@@ -10,15 +10,15 @@
  * - 404 NOT_FOUND without a session; 503 UNAVAILABLE; 500 INTERNAL with a logged reference.
  * proxy.ts does not run on this path: Next buffers a request body for the proxy (10 MB by default).
  */
-import { randomBytes } from 'node:crypto'
 import { IMPORTS_QUEUE, importsQueue, type ImportItem } from '@/lib/jobs/imports'
 import { fail, ok, type ActionResult } from '@/lib/jobs/result'
 import { isDatabaseUnavailable, webPool } from '@/lib/server/db'
 import { enqueue } from '@/lib/server/enqueue-limited'
-import { env } from '@/lib/server/env'
+import { webEnv } from '@/lib/server/env'
 import { countUnsettledForOwner } from '@/lib/server/job-store'
+import { unexpectedFailure } from '@/lib/server/unexpected'
 import { deleteUpload, receiveUpload } from '@/lib/server/uploads'
-import { getViewer } from '@/lib/server/viewer'
+import { getViewer } from '@/lib/request/viewer'
 
 export const dynamic = 'force-dynamic'
 
@@ -59,7 +59,7 @@ export async function POST(request: Request): Promise<Response> {
       await request.body?.cancel().catch(() => undefined)
       return answer(404, fail('NOT_FOUND', 'Your session has expired. Reload the page.'))
     }
-    const { IMPORT_MAX_BYTES: maxBytes, IMPORT_LIMIT_PER_VIEWER: limit } = env()
+    const { IMPORT_MAX_BYTES: maxBytes, IMPORT_LIMIT_PER_VIEWER: limit } = webEnv()
     const pool = webPool()
     const limited = () =>
       answer(
@@ -102,12 +102,10 @@ export async function POST(request: Request): Promise<Response> {
     }
   } catch (err) {
     // The same rule as Server Actions: a reference to the log, never a stack, SQL or path.
-    if (isDatabaseUnavailable(err)) {
-      return answer(503, fail('UNAVAILABLE', 'The service is temporarily unavailable. Try again in a moment.'))
+    if (request.signal.aborted && !isDatabaseUnavailable(err)) {
+      return answer(400, fail('VALIDATION', 'The upload was interrupted.'))
     }
-    if (request.signal.aborted) return answer(400, fail('VALIDATION', 'The upload was interrupted.'))
-    const ref = randomBytes(4).toString('hex')
-    console.error(`[imports] unexpected error [ref ${ref}]`, err)
-    return answer(500, fail('INTERNAL', `Something went wrong on our side (reference ${ref}).`, { ref }))
+    const failure = unexpectedFailure('imports', err)
+    return answer(failure.status, failure.answer)
   }
 }

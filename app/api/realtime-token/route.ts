@@ -4,10 +4,10 @@
  * `?scope=operator` asks for an operator token (every job's events): signed-in operators only.
  * The socket client calls it before every (re)connect, so expiry never shows to the user.
  */
-import { env } from '@/lib/server/env'
-import { getOperator } from '@/lib/server/operator'
+import { webEnv } from '@/lib/server/env'
+import { getOperator } from '@/lib/request/operator'
 import { REALTIME_TOKEN_TTL_S, signOperatorRealtimeToken, signRealtimeToken } from '@/lib/server/tokens'
-import { getViewer } from '@/lib/server/viewer'
+import { getViewer } from '@/lib/request/viewer'
 
 const unauthorized = () =>
   Response.json(
@@ -16,7 +16,7 @@ const unauthorized = () =>
   )
 
 export async function GET(request: Request) {
-  const { SESSION_SECRET, REALTIME_URL } = env()
+  const { SESSION_SECRET, REALTIME_URL } = webEnv()
   let token: string
   if (new URL(request.url).searchParams.get('scope') === 'operator') {
     const operator = await getOperator()

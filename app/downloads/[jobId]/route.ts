@@ -4,15 +4,15 @@
  * session or a job that is not completed is 404 (existence is not leaked); the owner's expired file
  * is 410 Gone and is deleted then. Never a file for anything else.
  */
-import { randomBytes } from 'node:crypto'
 import { z } from 'zod'
 import { ExportResult } from '@/lib/jobs/exports'
 import { attachmentDisposition } from '@/lib/server/content-disposition'
-import { isDatabaseUnavailable, webPool } from '@/lib/server/db'
+import { webPool } from '@/lib/server/db'
 import { downloadExpired } from '@/lib/server/downloads'
 import { deleteFile, readFile } from '@/lib/server/file-store'
 import { findJobForOwner } from '@/lib/server/job-store'
-import { getViewer } from '@/lib/server/viewer'
+import { unexpectedFailure } from '@/lib/server/unexpected'
+import { getViewer } from '@/lib/request/viewer'
 
 const JobId = z.uuid()
 
@@ -49,9 +49,7 @@ export async function GET(_request: Request, ctx: { params: Promise<{ jobId: str
     })
   } catch (err) {
     // The same rule as Server Actions: a reference to the log, never a stack, SQL or path.
-    if (isDatabaseUnavailable(err)) return plain(503, 'The service is temporarily unavailable. Try again in a moment.')
-    const ref = randomBytes(4).toString('hex')
-    console.error(`[downloads] unexpected error [ref ${ref}]`, err)
-    return plain(500, `Something went wrong on our side (reference ${ref}).`)
+    const { status, answer } = unexpectedFailure('downloads', err)
+    return plain(status, answer.error.message)
   }
 }

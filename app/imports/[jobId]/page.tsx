@@ -6,7 +6,7 @@ import { queues } from '@/lib/jobs/registry'
 import { webPool } from '@/lib/server/db'
 import { listImportedRows } from '@/lib/server/imports'
 import { findJobForOwner } from '@/lib/server/job-store'
-import { getViewer } from '@/lib/server/viewer'
+import { getViewer } from '@/lib/request/viewer'
 
 const numbers = new Intl.NumberFormat('en-US')
 const RowNumber = z.coerce.number().int().min(0).max(2_147_483_647)

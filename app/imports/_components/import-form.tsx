@@ -6,10 +6,10 @@
  */
 import { useState, type FormEvent } from 'react'
 import { JobSnapshot } from '@/lib/jobs/job'
-import type { ActionError } from '@/lib/jobs/result'
+import { fail, ok, type ActionError, type ActionResult } from '@/lib/jobs/result'
 import { useRememberJob } from '@/lib/client/use-job'
 
-async function upload(file: File): Promise<{ ok: true; job: JobSnapshot } | { ok: false; error: ActionError }> {
+async function upload(file: File): Promise<ActionResult<{ job: JobSnapshot }>> {
   let response: Response
   try {
     response = await fetch('/api/imports', {
@@ -18,16 +18,14 @@ async function upload(file: File): Promise<{ ok: true; job: JobSnapshot } | { ok
       headers: { 'content-type': 'text/csv', 'x-file-name': encodeURIComponent(file.name) },
     })
   } catch {
-    return { ok: false, error: { code: 'UNAVAILABLE', message: 'The upload did not reach the server. Try again.' } }
+    return fail('UNAVAILABLE', 'The upload did not reach the server. Try again.')
   }
   const body = (await response.json().catch(() => null)) as
     { ok: true; value: { job: unknown } } | { ok: false; error: ActionError } | null
-  if (!body) return { ok: false, error: { code: 'INTERNAL', message: `The server answered ${response.status}.` } }
+  if (!body) return fail('INTERNAL', `The server answered ${response.status}.`)
   if (!body.ok) return body
   const job = JobSnapshot.safeParse(body.value.job)
-  return job.success
-    ? { ok: true, job: job.data }
-    : { ok: false, error: { code: 'INTERNAL', message: 'The server answered something unexpected.' } }
+  return job.success ? ok({ job: job.data }) : fail('INTERNAL', 'The server answered something unexpected.')
 }
 
 export function ImportForm() {
@@ -40,7 +38,7 @@ export function ImportForm() {
     const form = event.currentTarget
     const file = (form.elements.namedItem('file') as HTMLInputElement).files?.[0]
     if (!file) {
-      setError({ code: 'VALIDATION', message: 'The file needs attention.', fields: { file: ['Choose a CSV file.'] } })
+      setError(fail('VALIDATION', 'The file needs attention.', { fields: { file: ['Choose a CSV file.'] } }).error)
       return
     }
     setPending(true)
@@ -48,7 +46,7 @@ export function ImportForm() {
     const outcome = await upload(file)
     setPending(false)
     if (outcome.ok) {
-      remember(outcome.job)
+      remember(outcome.value.job)
       form.reset()
     } else {
       setError(outcome.error)

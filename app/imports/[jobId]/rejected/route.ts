@@ -6,16 +6,16 @@
  * A bad id is 400; someone else's job, no session, a job that is not a completed import, or one
  * without rejected rows is 404 (existence is not leaked).
  */
-import { randomBytes } from 'node:crypto'
 import { Readable, Transform } from 'node:stream'
 import { z } from 'zod'
 import { IMPORTS_QUEUE, ImportResult } from '@/lib/jobs/imports'
 import { attachmentDisposition } from '@/lib/server/content-disposition'
 import { csvStringifier } from '@/lib/server/csv'
-import { isDatabaseUnavailable, webPool } from '@/lib/server/db'
+import { webPool } from '@/lib/server/db'
 import { findPublication, streamRejections } from '@/lib/server/imports'
 import { findJobForOwner } from '@/lib/server/job-store'
-import { getViewer } from '@/lib/server/viewer'
+import { unexpectedFailure } from '@/lib/server/unexpected'
+import { getViewer } from '@/lib/request/viewer'
 
 export const dynamic = 'force-dynamic'
 
@@ -79,9 +79,7 @@ export async function GET(_request: Request, ctx: { params: Promise<{ jobId: str
       },
     })
   } catch (err) {
-    if (isDatabaseUnavailable(err)) return plain(503, 'The service is temporarily unavailable. Try again in a moment.')
-    const ref = randomBytes(4).toString('hex')
-    console.error(`[imports] unexpected error [ref ${ref}]`, err)
-    return plain(500, `Something went wrong on our side (reference ${ref}).`)
+    const { status, answer } = unexpectedFailure('imports', err)
+    return plain(status, answer.error.message)
   }
 }

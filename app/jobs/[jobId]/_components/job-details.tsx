@@ -9,6 +9,7 @@ import type { SocketScope } from '@/lib/client/socket'
 import { useClock } from '@/lib/client/use-clock'
 import { useCancelJob, useJob, useJobTimeline, type JobView } from '@/lib/client/use-job'
 import { JobItem } from '@/app/_components/job-list'
+import { JobErrorMessage } from '@/app/_components/job-error'
 import { GenericValue } from '@/app/_components/job-result'
 
 const numbers = new Intl.NumberFormat('en-US')
@@ -118,10 +119,7 @@ export function JobDetails({
           {job.error && (
             <>
               <dt>Error</dt>
-              <dd className="job-error">
-                {job.error.message}
-                {job.error.ref ? ` (reference ${job.error.ref})` : ''}
-              </dd>
+              <JobErrorMessage as="dd" error={job.error} />
             </>
           )}
           {download && (

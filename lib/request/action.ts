@@ -1,13 +1,13 @@
 /**
- * Wraps a Server Action body in the house rules: validate (`validateInput`), identify the viewer,
- * act, and always answer with an `ActionResult`. Expected failures are returned by the body;
- * anything thrown becomes `UNAVAILABLE` (database unreachable) or `INTERNAL` with a reference id
- * that is logged with the details. Never a stack trace, SQL or path in the answer, in dev or production.
+ * Wraps a Server Action body in the house rules: validate (`validateInput`), identify the caller
+ * (an `ActionAuth`: the viewer here, the operator in operator-action.ts), act, and always answer
+ * with an `ActionResult`. Expected failures are returned by the body; anything thrown becomes
+ * `UNAVAILABLE` (database unreachable) or `INTERNAL` with a reference id that is logged with the
+ * details (lib/server/unexpected.ts). Never a stack trace, SQL or path in the answer, in dev or production.
  */
-import { randomBytes } from 'node:crypto'
 import type { z } from 'zod'
 import { fail, type ActionResult } from '@/lib/jobs/result'
-import { isDatabaseUnavailable } from './db'
+import { unexpectedFailure } from '@/lib/server/unexpected'
 import { getViewer, type Viewer } from './viewer'
 
 /**
@@ -86,26 +86,53 @@ export function validateInput<S extends z.ZodType>(
   return { success: false, fields: Object.fromEntries(fields) }
 }
 
-export function defineAction<S extends z.ZodType, T>(
-  schema: S,
-  body: (input: z.output<S>, context: { viewer: Viewer }) => Promise<ActionResult<T>>,
-): (input: unknown) => Promise<ActionResult<T>> {
-  return async (input: unknown) => {
-    try {
-      const parsed = validateInput(schema, input)
-      if (!parsed.success) return fail('VALIDATION', 'Some fields need attention.', { fields: parsed.fields })
-      const viewer = await getViewer()
-      // Without a session nobody owns anything: answer as if the job did not exist.
-      if (!viewer) return fail('NOT_FOUND', 'Your session has expired. Reload the page.')
-      return await body(parsed.data, { viewer })
-    } catch (err) {
-      if (isDatabaseUnavailable(err)) {
-        console.warn(`[action] database unavailable: ${(err as Error).message}`)
-        return fail('UNAVAILABLE', 'The service is temporarily unavailable. Try again in a moment.')
+/**
+ * Who may call an action, and how it is told no. `identify` answers the caller's context (merged
+ * into the body's second argument) or `null`, which is answered `NOT_FOUND` with `refusal`: a
+ * caller without the right session learns nothing, not even that the job exists.
+ */
+export interface ActionAuth<Context> {
+  identify: () => Promise<Context | null>
+  refusal: string
+  /** The log tag of this kind of action's unexpected errors, e.g. `action`. */
+  logTag: string
+}
+
+/** A Server Action body: the validated input and the caller's context in, an `ActionResult` out. */
+export type ActionBody<S extends z.ZodType, Context, T> = (
+  input: z.output<S>,
+  context: Context,
+) => Promise<ActionResult<T>>
+
+/** Makes the `defineAction` of one kind of caller: validate, then `auth.identify`, then the body. */
+export function defineActionFor<Context>(auth: ActionAuth<Context>) {
+  return function define<S extends z.ZodType, T>(
+    schema: S,
+    body: ActionBody<S, Context, T>,
+  ): (input: unknown) => Promise<ActionResult<T>> {
+    return async (input: unknown) => {
+      try {
+        const parsed = validateInput(schema, input)
+        if (!parsed.success) return fail('VALIDATION', 'Some fields need attention.', { fields: parsed.fields })
+        const context = await auth.identify()
+        if (!context) return fail('NOT_FOUND', auth.refusal)
+        return await body(parsed.data, context)
+      } catch (err) {
+        return unexpectedFailure(auth.logTag, err).answer
       }
-      const ref = randomBytes(4).toString('hex')
-      console.error(`[action] unexpected error [ref ${ref}]`, err)
-      return fail('INTERNAL', `Something went wrong on our side (reference ${ref}).`, { ref })
     }
   }
 }
+
+/**
+ * A viewer's Server Action: `schema` validates the input, then the body runs with `{ viewer }`.
+ * Without a session nobody owns anything: answered `NOT_FOUND`, as if the job did not exist.
+ */
+export const defineAction = defineActionFor<{ viewer: Viewer }>({
+  identify: async () => {
+    const viewer = await getViewer()
+    return viewer && { viewer }
+  },
+  refusal: 'Your session has expired. Reload the page.',
+  logTag: 'action',
+})

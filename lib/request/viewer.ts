@@ -4,8 +4,8 @@
  * lookup; everything else asks `getViewer()` and uses only `viewer.id` as the owner of jobs.
  */
 import { cookies } from 'next/headers'
-import { env } from './env'
-import { verifySessionToken } from './tokens'
+import { webEnv } from '@/lib/server/env'
+import { verifySessionToken } from '@/lib/server/tokens'
 
 /** The cookie holding the signed anonymous session (httpOnly, SameSite=Lax). */
 export const SESSION_COOKIE = 'nbj_session'
@@ -19,6 +19,6 @@ export interface Viewer {
 export async function getViewer(): Promise<Viewer | null> {
   const token = (await cookies()).get(SESSION_COOKIE)?.value
   if (!token) return null
-  const id = await verifySessionToken(env().SESSION_SECRET, token)
+  const id = await verifySessionToken(webEnv().SESSION_SECRET, token)
   return id ? { id } : null
 }

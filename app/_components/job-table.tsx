@@ -3,6 +3,7 @@ import { elapsedMs, formatDuration } from '@/lib/jobs/describe'
 import { stateLabel, type JobSnapshot } from '@/lib/jobs/job'
 import { queues } from '@/lib/jobs/registry'
 import { formatAbsolute, formatRelative } from '@/lib/jobs/time'
+import { JobErrorMessage } from './job-error'
 
 /**
  * A table of jobs for history pages. `showOwner` adds the owner column (operators). `now` (ms) times
@@ -13,11 +14,14 @@ export function JobTable({
   showOwner = false,
   actions,
   now = null,
+  showErrors = false,
 }: {
   jobs: (JobSnapshot & { ownerId?: string })[]
   showOwner?: boolean
   actions?: (job: JobSnapshot) => React.ReactNode
   now?: number | null
+  /** Show why a job failed (or why its last attempt did) under its title. Default false. */
+  showErrors?: boolean
 }) {
   if (jobs.length === 0) return <p className="empty">No jobs match.</p>
   return (
@@ -43,6 +47,7 @@ export function JobTable({
           <tr key={job.id} data-job-id={job.id} data-state={job.state}>
             <td data-label="Job">
               <Link href={`/jobs/${job.id}`}>{queues.title(job)}</Link>
+              {showErrors && job.error && <JobErrorMessage as="p" error={job.error} />}
             </td>
             <td data-label="Queue">{queues.label(job.queue)}</td>
             <td data-label="State">
