@@ -7,23 +7,15 @@
 import { randomUUID } from 'node:crypto'
 import fc from 'fast-check'
 import { SignJWT } from 'jose'
-import type pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { ActionResult } from '@/lib/jobs/result'
-import type { Worker } from '@/workers/worker'
-import { createTestDatabase, waitForJob, type TestDatabase } from '@/test/kit'
+import { setupTestDatabase, setupTestWorker, setupWebTier, waitForJob } from '@/test/kit'
+import { createLogger } from '@/workers/logger'
 
 /** The cookie `cookies()` answers with; read when an action starts (see the mock below). */
 const session = vi.hoisted(() => ({ cookie: undefined as string | undefined }))
 
-vi.mock('next/headers', () => ({
-  // Captures the cookie when called: an action calls cookies() synchronously when it starts, so
-  // concurrent calls made right after setting `session.cookie` each keep their own viewer.
-  cookies: async () => {
-    const value = session.cookie
-    return { get: (name: string) => (name === 'nbj_session' && value !== undefined ? { name, value } : undefined) }
-  },
-}))
+vi.mock('next/headers', async () => (await import('@/test/session-cookie')).sessionHeaders(session))
 
 const SECRET = 'actions-security-secret-actions-security-secret'
 const ISSUER = 'next-background-jobs'
@@ -31,53 +23,29 @@ const LIMIT = 5
 
 type Actions = typeof import('@/lib/actions/jobs')
 let actions: Actions
-let db: TestDatabase
-let worker: Worker
-let sql: pg.Pool
-let webPool: () => pg.Pool
 let tokens: typeof import('@/lib/server/tokens')
 
-beforeAll(async () => {
-  db = await createTestDatabase()
-  // Before the first webEnv()/workerEnv() call, which memoises them.
-  vi.stubEnv('DATABASE_URL', db.url)
-  vi.stubEnv('SESSION_SECRET', SECRET)
-  vi.stubEnv('EXPORT_LIMIT_PER_VIEWER', String(LIMIT))
+const db = setupTestDatabase({ poolMax: 2 })
+setupWebTier(db, {
+  SESSION_SECRET: SECRET,
+  EXPORT_LIMIT_PER_VIEWER: String(LIMIT),
   // Slow exports down (an export of every city takes about a minute) so running jobs stay running.
-  vi.stubEnv('EXPORT_ROWS_PER_SECOND', '2000')
-  delete (globalThis as { __nbjWebPool?: pg.Pool }).__nbjWebPool
-  vi.resetModules()
+  EXPORT_ROWS_PER_SECOND: '2000',
+})
+
+beforeAll(async () => {
   actions = await import('@/lib/actions/jobs')
   tokens = await import('@/lib/server/tokens')
-  const { createPool, webPool: web } = await import('@/lib/server/db')
-  webPool = web
-  sql = createPool(db.url, { max: 2 })
-  const { startWorker } = await import('@/workers/worker')
-  const { ExportQueue } = await import('@/workers/queues/export-queue')
-  const { createLogger } = await import('@/workers/logger')
-  const log = createLogger('security-worker')
-  worker = await startWorker({
-    databaseUrl: db.url,
-    queues: [ExportQueue as never],
-    secret: SECRET,
-    log: { ...log, info: () => undefined },
-    realtimePort: null,
-    origins: [],
-  })
+})
+
+setupTestWorker(db, async () => [(await import('@/workers/queues/export-queue')).ExportQueue as never], {
+  secret: SECRET,
+  log: { ...createLogger('security-worker'), info: () => undefined },
+  stopGraceMs: 2_000,
 })
 
 afterAll(async () => {
   await cancelEverything().catch(() => undefined)
-  await worker?.stop(2_000)
-  if (webPool) {
-    const { stopProducer } = await import('@/lib/server/enqueue')
-    await stopProducer(webPool())
-    await webPool().end()
-    delete (globalThis as { __nbjWebPool?: pg.Pool }).__nbjWebPool
-  }
-  await sql?.end()
-  await db?.drop()
-  vi.unstubAllEnvs()
 })
 
 /** A signed session cookie for `viewerId`, as proxy.ts issues it. */
@@ -88,14 +56,14 @@ function sessionOf(viewerId: string): Promise<string> {
 /** Cancels every unsettled job (so the worker stops quickly and limits free up). */
 async function cancelEverything(): Promise<void> {
   const { requestCancel } = await import('@/lib/server/job-store')
-  const { rows } = await sql.query<{ id: string; owner_id: string }>(
+  const { rows } = await db.pool.query<{ id: string; owner_id: string }>(
     `SELECT id, owner_id FROM app.jobs WHERE state IN ('queued', 'active')`,
   )
-  for (const row of rows) await requestCancel(sql, row.id, row.owner_id)
+  for (const row of rows) await requestCancel(db.pool, row.id, row.owner_id)
 }
 
 async function jobCount(): Promise<number> {
-  return (await sql.query<{ n: number }>('SELECT count(*)::int AS n FROM app.jobs')).rows[0]!.n
+  return (await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM app.jobs')).rows[0]!.n
 }
 
 function expectOk<T>(result: ActionResult<T>): T {
@@ -124,9 +92,10 @@ describe('ownership', () => {
     expect(expectOk(await actions.listJobs({})).jobs.map((j) => j.id)).not.toContain(job.id)
 
     // Nothing was recorded against my job, and it keeps making progress.
-    const { rows } = await sql.query('SELECT state, cancel_requested_at, cancelled_by FROM app.jobs WHERE id = $1', [
-      job.id,
-    ])
+    const { rows } = await db.pool.query(
+      'SELECT state, cancel_requested_at, cancelled_by FROM app.jobs WHERE id = $1',
+      [job.id],
+    )
     expect(rows[0]).toEqual({ state: 'active', cancel_requested_at: null, cancelled_by: null })
     session.cookie = mine
     const now = expectOk(await actions.jobStatus({ jobId: job.id })).job
@@ -583,7 +552,7 @@ describe('flood limit', () => {
       })
     }
     const ids = started.map((r) => expectOk(r).job.id)
-    const { rows } = await sql.query<{ n: number }>(
+    const { rows } = await db.pool.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM app.jobs WHERE id = ANY($1::uuid[]) AND state IN ('queued', 'active')`,
       [ids],
     )
@@ -634,9 +603,10 @@ describe('flood limit', () => {
       )
       expect(results.filter((r) => r.kind === 'enqueued')).toHaveLength(LIMIT)
       expect(results.filter((r) => r.kind === 'limited')).toHaveLength(20 - LIMIT)
-      const { rows } = await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM app.jobs WHERE owner_id = $1`, [
-        owner,
-      ])
+      const { rows } = await db.pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM app.jobs WHERE owner_id = $1`,
+        [owner],
+      )
       expect(rows[0]!.n).toBe(LIMIT)
     } finally {
       await cancelEverything()

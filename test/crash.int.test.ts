@@ -3,50 +3,31 @@
  * process runs again, so everything the owner sees next comes from the surviving worker: pg-boss's
  * heartbeat monitor and the reconciler of lost jobs.
  */
-import type pg from 'pg'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createPool } from '@/lib/server/db'
-import { enqueueJob, stopProducer } from '@/lib/server/enqueue'
+import { afterAll, describe, expect, it } from 'vitest'
+import { enqueueJob } from '@/lib/server/enqueue'
 import { bossJobState } from '@/lib/server/pgboss'
-import { createTestDatabase, type TestDatabase } from './kit'
+import { setupTestDatabase } from './kit'
 import { type FaultItem } from './fault-queues'
-import { watchJobs, type JobWatch } from './job-watch'
-import { startProcess, stopAll, stopProcess, type Child } from './processes'
+import { setupJobWatch } from './job-watch'
+import { startWorkerProcess, stopAll, stopProcess } from './processes'
 
 /** heartbeatSeconds of the fault queues (pg-boss's minimum). */
 const HEARTBEAT_S = 10
 const owner = '66666666-6666-4666-8666-666666666666'
 
-let db: TestDatabase
-let pool: pg.Pool
-let watch: JobWatch
-
-beforeAll(async () => {
-  db = await createTestDatabase()
-  pool = createPool(db.url, { max: 3 })
-  watch = await watchJobs(db.url)
-})
+const db = setupTestDatabase()
+const watch = setupJobWatch(db)
 
 afterAll(async () => {
   await stopAll()
-  await watch?.close()
-  await stopProducer(pool)
-  await pool?.end()
-  await db?.drop()
 })
 
-async function startFaultWorker(label: string): Promise<Child> {
-  const child = startProcess('test/worker-entry.ts', { DATABASE_URL: db.url }, label)
-  await child.waitForLine(/worker running queues/, 60_000)
-  return child
-}
-
 function enqueue(queue: 'fault-retry' | 'fault-final', item: Partial<FaultItem>) {
-  return enqueueJob(pool, { queue, ownerId: owner, payload: item })
+  return enqueueJob(db.pool, { queue, ownerId: owner, payload: item })
 }
 
 async function bossState(queue: string, id: string): Promise<string | undefined> {
-  return (await bossJobState(pool, queue, id)) ?? undefined
+  return (await bossJobState(db.pool, queue, id)) ?? undefined
 }
 
 describe('a worker killed with kill -9 in the middle of a job', () => {
@@ -54,7 +35,7 @@ describe('a worker killed with kill -9 in the middle of a job', () => {
     'shows "worker lost, retrying" within the heartbeat window and the next worker completes the job as attempt 2; with no retries left the job fails as worker lost',
     { timeout: 120_000 },
     async () => {
-      const first = await startFaultWorker('worker-1')
+      const first = await startWorkerProcess(db.url, 'worker-1')
       // Both hold their worker until it dies; a retry of `retried` finishes at once.
       const retried = await enqueue('fault-retry', { workMs: 600_000, slowAttempts: 1 })
       const final = await enqueue('fault-final', { workMs: 600_000 })
@@ -65,7 +46,7 @@ describe('a worker killed with kill -9 in the middle of a job', () => {
       await watch.next(final.id, (s) => s.state === 'active' && s.progress?.current === 50)
 
       // The survivor is up before the crash, as in a deployment with two workers.
-      const second = await startFaultWorker('worker-2')
+      const second = await startWorkerProcess(db.url, 'worker-2')
       const killedAt = Date.now()
       expect((await stopProcess(first, 'SIGKILL')).signal).toBe('SIGKILL')
 

@@ -7,56 +7,34 @@
  */
 import { randomUUID } from 'node:crypto'
 import { parse } from 'csv-parse/sync'
-import type pg from 'pg'
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import type { Worker } from '@/workers/worker'
-import { createTestDatabase, waitForJob, type TestDatabase } from '@/test/kit'
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { setupTestDatabase, setupTestWorker, setupWebTier, waitForJob } from '@/test/kit'
+import { createLogger } from '@/workers/logger'
 
 const session = vi.hoisted(() => ({ cookie: undefined as string | undefined }))
-vi.mock('next/headers', () => ({
-  cookies: async () => {
-    const value = session.cookie
-    return { get: (name: string) => (name === 'nbj_session' && value !== undefined ? { name, value } : undefined) }
-  },
-}))
+vi.mock('next/headers', async () => (await import('@/test/session-cookie')).sessionHeaders(session))
 
 const SECRET = 'downloads-security-secret-downloads-security'
 
-let db: TestDatabase
-let worker: Worker
-let sql: pg.Pool
-let webPool: () => pg.Pool
 let GET: typeof import('@/app/downloads/[jobId]/route').GET
 let actions: typeof import('@/lib/actions/jobs')
 let tokens: typeof import('@/lib/server/tokens')
 let attachmentDisposition: typeof import('@/lib/server/content-disposition').attachmentDisposition
 
+const db = setupTestDatabase({ poolMax: 2 })
+setupWebTier(db, { SESSION_SECRET: SECRET, EXPORT_FILE_TTL_HOURS: undefined, EXPORT_ROWS_PER_SECOND: undefined })
+
 beforeAll(async () => {
-  db = await createTestDatabase()
-  vi.stubEnv('DATABASE_URL', db.url)
-  vi.stubEnv('SESSION_SECRET', SECRET)
-  vi.stubEnv('EXPORT_FILE_TTL_HOURS', undefined)
-  vi.stubEnv('EXPORT_ROWS_PER_SECOND', undefined)
-  delete (globalThis as { __nbjWebPool?: pg.Pool }).__nbjWebPool
-  vi.resetModules()
   ;({ GET } = await import('@/app/downloads/[jobId]/route'))
   actions = await import('@/lib/actions/jobs')
   tokens = await import('@/lib/server/tokens')
   ;({ attachmentDisposition } = await import('@/lib/server/content-disposition'))
-  const { createPool, webPool: web } = await import('@/lib/server/db')
-  webPool = web
-  sql = createPool(db.url, { max: 2 })
-  const { startWorker } = await import('@/workers/worker')
-  const { ExportQueue } = await import('@/workers/queues/export-queue')
-  const { createLogger } = await import('@/workers/logger')
-  worker = await startWorker({
-    databaseUrl: db.url,
-    queues: [ExportQueue as never],
-    secret: SECRET,
-    log: { ...createLogger('downloads-worker'), info: () => undefined },
-    realtimePort: null,
-    origins: [],
-  })
+})
+
+setupTestWorker(db, async () => [(await import('@/workers/queues/export-queue')).ExportQueue as never], {
+  secret: SECRET,
+  log: { ...createLogger('downloads-worker'), info: () => undefined },
+  stopGraceMs: 2_000,
 })
 
 /**
@@ -73,19 +51,6 @@ let ttlChanged = false
 afterEach(async () => {
   if (ttlChanged) await restartRouteWithTtl(undefined)
   ttlChanged = false
-})
-
-afterAll(async () => {
-  await worker?.stop(2_000)
-  if (webPool) {
-    const { stopProducer } = await import('@/lib/server/enqueue')
-    await stopProducer(webPool())
-    await webPool().end()
-    delete (globalThis as { __nbjWebPool?: pg.Pool }).__nbjWebPool
-  }
-  await sql?.end()
-  await db?.drop()
-  vi.unstubAllEnvs()
 })
 
 /** Requests /downloads/:jobId with `cookie` as the session cookie (undefined: none). */
@@ -109,12 +74,12 @@ async function completedExport(country: string) {
 
 async function partsOf(jobId: string): Promise<number> {
   return (
-    await sql.query<{ n: number }>('SELECT count(*)::int AS n FROM app.job_file_parts WHERE job_id = $1', [jobId])
+    await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM app.job_file_parts WHERE job_id = $1', [jobId])
   ).rows[0]!.n
 }
 
 async function settledHoursAgo(jobId: string, hours: number): Promise<void> {
-  await sql.query(`UPDATE app.jobs SET settled_at = now() - make_interval(secs => $2) WHERE id = $1`, [
+  await db.pool.query(`UPDATE app.jobs SET settled_at = now() - make_interval(secs => $2) WHERE id = $1`, [
     jobId,
     hours * 3600,
   ])
@@ -199,7 +164,7 @@ describe('/downloads/:jobId', () => {
     expect(gone.status).toBe(410)
     expect(gone.body.toString()).toBe('This download has expired. Start the export again.')
     expect(await partsOf(job.id)).toBe(0)
-    const { rows } = await sql.query('SELECT state, result IS NOT NULL AS has_result FROM app.jobs WHERE id = $1', [
+    const { rows } = await db.pool.query('SELECT state, result IS NOT NULL AS has_result FROM app.jobs WHERE id = $1', [
       job.id,
     ])
     expect(rows[0]).toEqual({ state: 'completed', has_result: true })
@@ -223,12 +188,12 @@ describe('/downloads/:jobId', () => {
       const id = randomUUID()
       const result = { fileName: 'x.csv', rows: 1, bytes: 3, downloadUrl: `/downloads/${id}` }
       // Parts are written by the attempt that owns the job (the schema's fence), then the job moves on.
-      await sql.query(
+      await db.pool.query(
         `INSERT INTO app.jobs (id, queue, owner_id, state, attempt, payload, result) VALUES ($1, 'exports', $2, 'active', 1, '{}', $3)`,
         [id, owner, JSON.stringify(result)],
       )
-      await sql.query(`INSERT INTO app.job_file_parts (job_id, part, data, attempt) VALUES ($1, 0, 'a,b', 1)`, [id])
-      await sql.query(`UPDATE app.jobs SET state = $2 WHERE id = $1`, [id, state])
+      await db.pool.query(`INSERT INTO app.job_file_parts (job_id, part, data, attempt) VALUES ($1, 0, 'a,b', 1)`, [id])
+      await db.pool.query(`UPDATE app.jobs SET state = $2 WHERE id = $1`, [id, state])
       expect((await download(id, await tokens.signSessionToken(SECRET, owner))).status).toBe(404)
     },
   )

@@ -4,40 +4,27 @@
  * EXPORT_ROWS_PER_SECOND; the fault-queue entry (test/worker-entry.ts) adds a handler that
  * ignores its signal, with a 1 s grace.
  */
-import type pg from 'pg'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { EXPORTS_QUEUE } from '@/lib/jobs/exports'
-import { createPool } from '@/lib/server/db'
-import { enqueueJob, stopProducer } from '@/lib/server/enqueue'
+import { enqueueJob } from '@/lib/server/enqueue'
 import { bossJobState } from '@/lib/server/pgboss'
 import { findJob } from '@/lib/server/job-store'
 import { type FaultItem } from './fault-queues'
-import { watchJobs, type JobWatch } from './job-watch'
-import { createTestDatabase, type TestDatabase } from './kit'
-import { freePort, startProcess, stopAll, stopProcess, type Child } from './processes'
+import { setupJobWatch } from './job-watch'
+import { setupTestDatabase } from './kit'
+import { type Child, freePort, startProcess, stopAll, stopProcess } from './processes'
 
 const owner = '77777777-7777-4777-8777-777777777777'
 const ALL_CITIES = 135_233
 /** What a clean shutdown must never print. */
 const SHUTDOWN_ERRORS =
-  /Cannot use a pool after calling end|Unhandled|uncaught|could not be settled|could not be released|stop failed|ERR_/i
+  /Cannot use a db.pool after calling end|Unhandled|uncaught|could not be settled|could not be released|stop failed|ERR_/i
 
-let db: TestDatabase
-let pool: pg.Pool
-let watch: JobWatch
-
-beforeAll(async () => {
-  db = await createTestDatabase()
-  pool = createPool(db.url, { max: 3 })
-  watch = await watchJobs(db.url)
-})
+const db = setupTestDatabase()
+const watch = setupJobWatch(db)
 
 afterAll(async () => {
   await stopAll()
-  await watch?.close()
-  await stopProducer(pool)
-  await pool?.end()
-  await db?.drop()
 })
 
 async function startMainWorker(label: string, env: Record<string, string> = {}): Promise<Child> {
@@ -57,11 +44,11 @@ async function startMainWorker(label: string, env: Record<string, string> = {}):
 }
 
 function exportCities(query: Record<string, unknown>) {
-  return enqueueJob(pool, { queue: EXPORTS_QUEUE, ownerId: owner, payload: query })
+  return enqueueJob(db.pool, { queue: EXPORTS_QUEUE, ownerId: owner, payload: query })
 }
 
 async function bossState(queue: string, id: string): Promise<string | undefined> {
-  return (await bossJobState(pool, queue, id)) ?? undefined
+  return (await bossJobState(db.pool, queue, id)) ?? undefined
 }
 
 /** stderr lines other than the one expected per interrupted attempt, for the report on failure. */
@@ -115,14 +102,14 @@ describe('SIGTERM to a worker in the middle of jobs', () => {
       expect(interrupted.snapshot.progress!.current).toBeLessThan(ALL_CITIES)
       expect(await bossState(EXPORTS_QUEUE, long.id)).toBe('retry')
       // No partial file left behind for the interrupted attempt.
-      const parts = await pool.query<{ n: number }>(
+      const parts = await db.pool.query<{ n: number }>(
         'SELECT count(*)::int AS n FROM app.job_file_parts WHERE job_id = $1',
         [long.id],
       )
       expect(parts.rows[0]!.n).toBe(0)
 
       // Never started by the stopping worker.
-      expect(await findJob(pool, late.id)).toMatchObject({ state: 'queued', attempt: 0, startedAt: null })
+      expect(await findJob(db.pool, late.id)).toMatchObject({ state: 'queued', attempt: 0, startedAt: null })
       expect(await bossState(EXPORTS_QUEUE, late.id)).toBe('created')
       expect(worker.stdout() + worker.stderr()).not.toContain(late.id)
 
@@ -156,7 +143,7 @@ describe('SIGTERM to a worker in the middle of jobs', () => {
       const worker = startProcess('test/worker-entry.ts', { DATABASE_URL: db.url, GRACE_MS: '1000' }, 'fault-worker')
       await worker.waitForLine(/worker running queues/, 60_000)
       const item: Partial<FaultItem> = { workMs: 60_000, ignoreSignal: true }
-      const stubborn = await enqueueJob(pool, { queue: 'fault-retry', ownerId: owner, payload: item })
+      const stubborn = await enqueueJob(db.pool, { queue: 'fault-retry', ownerId: owner, payload: item })
       await worker.waitForLine(new RegExp(`started ${stubborn.id} attempt 1`))
       await watch.next(stubborn.id, (s) => s.state === 'active')
 

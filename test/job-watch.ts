@@ -6,6 +6,8 @@
 import pg from 'pg'
 import { JOB_CHANGED_CHANNEL } from '@/lib/jobs/events'
 import { JobSnapshot } from '@/lib/jobs/job'
+import { beforeAll } from 'vitest'
+import type { FileDatabase } from './kit'
 
 export interface Seen {
   snapshot: JobSnapshot
@@ -83,5 +85,27 @@ export async function watchJobs(url: string): Promise<JobWatch> {
       })
     },
     close: () => client.end(),
+  }
+}
+
+/**
+ * Watches `db` for this test file: from `beforeAll` (after the hooks registered before this call,
+ * such as the database's) until after the file's tests, closed before the database is dropped.
+ * Its members throw if used before the file's `beforeAll`.
+ */
+export function setupJobWatch(db: FileDatabase): JobWatch {
+  let watch: JobWatch | undefined
+  const current = () => {
+    if (!watch) throw new Error('setupJobWatch: used before beforeAll started the watch')
+    return watch
+  }
+  beforeAll(async () => {
+    watch = await watchJobs(db.url)
+    db.onTeardown(() => watch?.close())
+  })
+  return {
+    seen: (jobId) => current().seen(jobId),
+    next: (jobId, predicate, timeoutMs) => current().next(jobId, predicate, timeoutMs),
+    close: () => current().close(),
   }
 }

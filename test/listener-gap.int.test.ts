@@ -7,50 +7,41 @@
  * connection that stays open, then connections are allowed again.
  */
 import type pg from 'pg'
-import { io as connectSocket, type Socket } from 'socket.io-client'
+import { type Socket } from 'socket.io-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { JOB_CHANGED_EVENT } from '@/lib/jobs/events'
 import { JobSnapshot } from '@/lib/jobs/job'
 import { newer } from '@/lib/client/job-cache'
 import { createPool } from '@/lib/server/db'
-import { enqueueJob, producerFor, stopProducer } from '@/lib/server/enqueue'
+import { enqueueJob, producerFor } from '@/lib/server/enqueue'
 import { findJob, requestCancel } from '@/lib/server/job-store'
 import { signRealtimeToken } from '@/lib/server/tokens'
 import { PGBOSS_SCHEMA } from '@/lib/server/pgboss'
-import type { Worker } from '@/workers/worker'
 import { PgBoss } from 'pg-boss'
-import { createTestDatabase, startTestWorker, TEST_SECRET, type TestDatabase } from './kit'
+import { connectJobSocket, setupTestDatabase, setupTestWorker, TEST_SECRET } from './kit'
 
 const owner = '88888888-8888-4888-8888-888888888888'
 
-let db: TestDatabase
-let pool: pg.Pool
-/** A connection to the server's `postgres` database: a database cannot refuse connections to itself. */
-let admin: pg.Pool
-let worker: Worker
-let socket: Socket
-let database: string
 const received: JobSnapshot[] = []
 const arrivals = new Set<() => void>()
 const logged: string[] = []
+const record = (line: string) => {
+  logged.push(line)
+  for (const arrived of arrivals) arrived()
+}
+// Two connections, opened before the gap: they keep working while new connections are refused
+// (an enqueue holds one for its transaction while pg-boss may read its queue on the other).
+const db = setupTestDatabase({ poolMax: 2 })
+const worker = setupTestWorker(db, [], { realtimePort: 0, log: { info: record, warn: record, error: record } })
+/** A connection to the server's `postgres` database: a database cannot refuse connections to itself. */
+let admin: pg.Pool
+let socket: Socket
+let database: string
 
 beforeAll(async () => {
-  db = await createTestDatabase()
   database = new URL(db.url).pathname.slice(1)
-  // Two connections, opened before the gap: they keep working while new connections are refused
-  // (an enqueue holds one for its transaction while pg-boss may read its queue on the other).
-  pool = createPool(db.url, { max: 2 })
   const adminUrl = new URL(db.url)
   adminUrl.pathname = '/postgres'
   admin = createPool(adminUrl.toString(), { max: 1 })
-  const record = (line: string) => {
-    logged.push(line)
-    for (const arrived of arrivals) arrived()
-  }
-  worker = await startTestWorker(db, [], {
-    realtimePort: 0,
-    log: { info: record, warn: record, error: record },
-  })
   // A queue no worker here runs, so its jobs stay queued unless someone cancels them.
   const boss = new PgBoss({
     connectionString: db.url,
@@ -62,18 +53,9 @@ beforeAll(async () => {
   await boss.start()
   await boss.createQueue('gap')
   await boss.stop({ graceful: false, close: true })
-  socket = connectSocket(`http://127.0.0.1:${worker.realtime.port}`, {
-    transports: ['websocket'],
-    forceNew: true,
-    auth: { token: await signRealtimeToken(TEST_SECRET, owner) },
-  })
-  socket.on(JOB_CHANGED_EVENT, (raw: unknown) => {
+  socket = await connectJobSocket(worker.realtime.port!, await signRealtimeToken(TEST_SECRET, owner), (raw) => {
     received.push(JobSnapshot.parse(raw))
     for (const arrived of arrivals) arrived()
-  })
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', resolve)
-    socket.once('connect_error', reject)
   })
 })
 
@@ -81,10 +63,6 @@ afterAll(async () => {
   await admin?.query(`ALTER DATABASE "${database}" WITH ALLOW_CONNECTIONS true`).catch(() => undefined)
   await admin?.end()
   socket?.disconnect()
-  await worker?.stop(1000)
-  await stopProducer(pool)
-  await pool?.end()
-  await db?.drop()
 })
 
 function eventually<T>(find: () => T | undefined, what: string, timeoutMs: number): Promise<T> {
@@ -115,15 +93,15 @@ describe("the worker's listener reconnects", () => {
     'a tab that stayed connected ends on the database state, including a cancel and a new job committed while the listener was down',
     { timeout: 90_000 },
     async () => {
-      const cancelled = await enqueueJob(pool, { queue: 'gap', ownerId: owner, payload: {} })
+      const cancelled = await enqueueJob(db.pool, { queue: 'gap', ownerId: owner, payload: {} })
       await eventually(() => shown(cancelled.id), 'the job queued', 10_000)
-      await producerFor(pool)
-      await Promise.all([pool.query('SELECT 1'), pool.query('SELECT 1')])
+      await producerFor(db.pool)
+      await Promise.all([db.pool.query('SELECT 1'), db.pool.query('SELECT 1')])
 
       await admin.query(`ALTER DATABASE "${database}" WITH ALLOW_CONNECTIONS false`)
       // The worker's LISTEN connection (pg-boss's listener on our job-change channel, the one channel
       // the worker listens on); waits until it is gone.
-      const { rows } = await pool.query<{ terminated: boolean }>(
+      const { rows } = await db.pool.query<{ terminated: boolean }>(
         `SELECT pg_terminate_backend(pid, 10000) AS terminated FROM pg_stat_activity
           WHERE datname = current_database() AND application_name = 'nbj-worker-boss'
             AND (query LIKE 'LISTEN %' OR query LIKE '%pg_listening_channels%')`,
@@ -137,15 +115,15 @@ describe("the worker's listener reconnects", () => {
       )
 
       // In the gap, from the web tier: the owner cancels one job and starts another.
-      expect((await requestCancel(pool, cancelled.id, owner)).kind).toBe('cancelled')
-      const created = await enqueueJob(pool, { queue: 'gap', ownerId: owner, payload: {} })
+      expect((await requestCancel(db.pool, cancelled.id, owner)).kind).toBe('cancelled')
+      const created = await enqueueJob(db.pool, { queue: 'gap', ownerId: owner, payload: {} })
 
       await admin.query(`ALTER DATABASE "${database}" WITH ALLOW_CONNECTIONS true`)
       // pg-boss reconnects with backoff (1 s, doubling) once connections are allowed again.
       await eventually(() => (shown(cancelled.id)?.state === 'cancelled' ? true : undefined), 'the cancel', 45_000)
       await eventually(() => (shown(created.id)?.state === 'queued' ? true : undefined), 'the new job', 45_000)
       for (const job of [cancelled, created])
-        expect(shown(job.id)).toEqual(JobSnapshot.parse(await findJob(pool, job.id)))
+        expect(shown(job.id)).toEqual(JobSnapshot.parse(await findJob(db.pool, job.id)))
       expect(logged.some((l) => /caught up on \d+ job change/.test(l))).toBe(true)
     },
   )

@@ -4,19 +4,16 @@
  * hand, a lost insert) is settled as failed with JOB_LOST, frees its owner's limit and is listed
  * for operators.
  */
-import type pg from 'pg'
 import { PgBoss } from 'pg-boss'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { defineQueue, type QueueContract } from '@/lib/jobs/queue'
-import { createPool } from '@/lib/server/db'
-import { enqueueJob, stopProducer } from '@/lib/server/enqueue'
+import { enqueueJob } from '@/lib/server/enqueue'
 import { countUnsettledForOwner } from '@/lib/server/job-store'
 import { stuckJobs } from '@/lib/server/operator-jobs'
 import { PGBOSS_SCHEMA } from '@/lib/server/pgboss'
-import { QueueService, type QueueClass } from '@/workers/queue-service'
-import type { Worker } from '@/workers/worker'
-import { createTestDatabase, startTestWorker, waitForJob, type TestDatabase } from './kit'
+import { QueueService } from '@/workers/queue-service'
+import { setupTestDatabase, setupTestWorker, waitForJob } from './kit'
 
 class NoopQueue extends QueueService<QueueContract<z.ZodObject<Record<string, never>>>> {
   readonly contract = defineQueue({ name: 'noop', payload: z.strictObject({}) })
@@ -30,26 +27,18 @@ class NoopQueue extends QueueService<QueueContract<z.ZodObject<Record<string, ne
 const PARKED = 'parked'
 const owner = '99999999-9999-4999-8999-999999999999'
 
-let db: TestDatabase
-let pool: pg.Pool
+const db = setupTestDatabase()
+const worker = setupTestWorker(db, [NoopQueue], { reconcileMs: 1_000 })
 let boss: PgBoss
-let worker: Worker
 
 beforeAll(async () => {
-  db = await createTestDatabase()
-  pool = createPool(db.url, { max: 3 })
-  worker = await startTestWorker(db, [NoopQueue as QueueClass], { reconcileMs: 1_000 })
   boss = new PgBoss({ connectionString: db.url, schema: PGBOSS_SCHEMA, supervise: false, schedule: false, max: 2 })
   await boss.start()
   await boss.createQueue(PARKED)
 })
 
 afterAll(async () => {
-  await worker?.stop(1000)
   await boss?.stop({ graceful: false, close: true })
-  await stopProducer(pool)
-  await pool?.end()
-  await db?.drop()
 })
 
 describe('a job whose pg-boss job is gone', () => {
@@ -61,12 +50,12 @@ describe('a job whose pg-boss job is gone', () => {
     'is settled as failed (JOB_LOST) instead of "Waiting for a worker…" forever, frees the limit, and is listed for operators',
     { timeout: 60_000 },
     async () => {
-      const waiting = await enqueueJob(pool, { queue: PARKED, ownerId: owner, payload: {} })
+      const waiting = await enqueueJob(db.pool, { queue: PARKED, ownerId: owner, payload: {} })
       expect(waiting.state).toBe('queued')
-      expect(await countUnsettledForOwner(pool, owner, PARKED)).toBe(1)
+      expect(await countUnsettledForOwner(db.pool, owner, PARKED)).toBe(1)
 
       // A manual delete, as pg-boss's retention would do it.
-      const { rowCount } = await pool.query(`DELETE FROM ${PGBOSS_SCHEMA}.job WHERE name = $1 AND id = $2`, [
+      const { rowCount } = await db.pool.query(`DELETE FROM ${PGBOSS_SCHEMA}.job WHERE name = $1 AND id = $2`, [
         PARKED,
         waiting.id,
       ])
@@ -78,18 +67,18 @@ describe('a job whose pg-boss job is gone', () => {
         error: { code: 'JOB_LOST', message: expect.stringMatching(/lost by the queue/) },
         settledAt: expect.any(String),
       })
-      expect(await countUnsettledForOwner(pool, owner, PARKED)).toBe(0)
-      expect((await stuckJobs(pool)).map((j) => j.id)).toContain(waiting.id)
+      expect(await countUnsettledForOwner(db.pool, owner, PARKED)).toBe(0)
+      expect((await stuckJobs(db.pool)).map((j) => j.id)).toContain(waiting.id)
     },
   )
 
   it('a job whose pg-boss job still exists keeps waiting', { timeout: 30_000 }, async () => {
-    const waiting = await enqueueJob(pool, { queue: PARKED, ownerId: owner, payload: {} })
+    const waiting = await enqueueJob(db.pool, { queue: PARKED, ownerId: owner, payload: {} })
     // The reconciler run that settles `other` (created later) has looked at `waiting` too.
-    const other = await enqueueJob(pool, { queue: PARKED, ownerId: owner, payload: {} })
-    await pool.query(`DELETE FROM ${PGBOSS_SCHEMA}.job WHERE name = $1 AND id = $2`, [PARKED, other.id])
+    const other = await enqueueJob(db.pool, { queue: PARKED, ownerId: owner, payload: {} })
+    await db.pool.query(`DELETE FROM ${PGBOSS_SCHEMA}.job WHERE name = $1 AND id = $2`, [PARKED, other.id])
     await waitForJob(db.url, other.id, 'failed')
-    const { rows } = await pool.query<{ state: string }>('SELECT state FROM app.jobs WHERE id = $1', [waiting.id])
+    const { rows } = await db.pool.query<{ state: string }>('SELECT state FROM app.jobs WHERE id = $1', [waiting.id])
     expect(rows[0]?.state).toBe('queued')
   })
 })

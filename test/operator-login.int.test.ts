@@ -6,8 +6,8 @@
  * would pass it.
  */
 import pg from 'pg'
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createTestDatabase, type TestDatabase } from '@/test/kit'
+import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import { setupTestDatabase, setupWebTier } from '@/test/kit'
 
 const request = vi.hoisted(() => ({ address: '203.0.113.7', cookiesSet: 0 }))
 
@@ -30,33 +30,21 @@ vi.mock('next/navigation', () => ({
 
 const PASSWORD = 'the-right-operator-password'
 
-let db: TestDatabase
-let sql: pg.Pool
 let signIn: (previous: string | null, form: FormData) => Promise<string | null>
 
-beforeAll(async () => {
-  db = await createTestDatabase()
-  vi.stubEnv('DATABASE_URL', db.url)
-  vi.stubEnv('SESSION_SECRET', 'operator-login-secret-operator-login-secret')
-  vi.stubEnv('ADMIN_PASSWORD', PASSWORD)
-  vi.stubEnv('TRUST_PROXY_HOPS', '1')
-  delete (globalThis as { __nbjWebPool?: pg.Pool }).__nbjWebPool
-  vi.resetModules()
-  signIn = (await import('@/lib/actions/operator')).operatorSignIn
-  sql = new pg.Pool({ connectionString: db.url, max: 2 })
+const db = setupTestDatabase({ poolMax: 2 })
+setupWebTier(db, {
+  SESSION_SECRET: 'operator-login-secret-operator-login-secret',
+  ADMIN_PASSWORD: PASSWORD,
+  TRUST_PROXY_HOPS: '1',
 })
 
-afterAll(async () => {
-  const holder = globalThis as { __nbjWebPool?: pg.Pool }
-  await holder.__nbjWebPool?.end()
-  delete holder.__nbjWebPool
-  await sql?.end()
-  await db?.drop()
-  vi.unstubAllEnvs()
+beforeAll(async () => {
+  signIn = (await import('@/lib/actions/operator')).operatorSignIn
 })
 
 beforeEach(async () => {
-  await sql.query('DELETE FROM app.login_throttle')
+  await db.pool.query('DELETE FROM app.login_throttle')
 })
 
 /** Submits the form from `address`: the message shown, or 'signed in' when it redirected to /admin/jobs. */

@@ -140,6 +140,20 @@ export async function stopProcess(child: Child, signal: NodeJS.Signals = 'SIGTER
   }
 }
 
+/**
+ * Starts a test worker (`test/worker-entry.ts`, its queues chosen by `WORKER_QUEUES` in `env`) on
+ * `databaseUrl`, and resolves once it says it runs its queues (within 60 s).
+ */
+export async function startWorkerProcess(
+  databaseUrl: string,
+  label: string,
+  env: Record<string, string> = {},
+): Promise<Child> {
+  const child = startProcess('test/worker-entry.ts', { DATABASE_URL: databaseUrl, ...env }, label)
+  await child.waitForLine(/worker running queues/, 60_000)
+  return child
+}
+
 /** Kills every child still running (SIGKILL, by pid) and waits for them to exit. For afterAll. */
 export async function stopAll(): Promise<void> {
   await Promise.all([...children].map((child) => stopProcess(child, 'SIGKILL', 10_000).catch(() => undefined)))

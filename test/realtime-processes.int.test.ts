@@ -8,18 +8,16 @@
  * one 8,001, then runs a job whose every packet is far larger.
  */
 import pg from 'pg'
-import { io as connectSocket, type Socket } from 'socket.io-client'
+import { type Socket } from 'socket.io-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { JOB_CHANGED_EVENT } from '@/lib/jobs/events'
 import { JobSnapshot } from '@/lib/jobs/job'
 import { newer } from '@/lib/client/job-cache'
-import { createPool } from '@/lib/server/db'
-import { enqueueJob, stopProducer } from '@/lib/server/enqueue'
+import { enqueueJob } from '@/lib/server/enqueue'
 import { findJob } from '@/lib/server/job-store'
 import { signRealtimeToken } from '@/lib/server/tokens'
 import { FAULT_WORKER_SECRET } from './fault-queues'
-import { createTestDatabase, type TestDatabase } from './kit'
-import { startProcess, stopAll, type Child } from './processes'
+import { connectJobSocket, setupTestDatabase } from './kit'
+import { type Child, startWorkerProcess, stopAll } from './processes'
 import { REMOTE_CHANNEL, type RemoteInstruction } from './remote-queue'
 
 /** socket.io's postgres adapter publishes on `<channelPrefix>#<namespace>` (defaults). */
@@ -28,8 +26,7 @@ const PORT_A = Number(process.env.TEST_REALTIME_PORT_A ?? 55163)
 const PORT_B = Number(process.env.TEST_REALTIME_PORT_B ?? 55164)
 const owner = '77777777-7777-4777-8777-777777777777'
 
-let db: TestDatabase
-let pool: pg.Pool
+const db = setupTestDatabase()
 let a: Child
 let b: Child
 let listener: pg.Client
@@ -40,17 +37,9 @@ let socket: Socket
 const received: JobSnapshot[] = []
 const arrivals = new Set<() => void>()
 
-async function startWorkerProcess(label: string, env: Record<string, string>): Promise<Child> {
-  const child = startProcess('test/worker-entry.ts', { DATABASE_URL: db.url, ...env }, label)
-  await child.waitForLine(/worker running queues/, 60_000)
-  return child
-}
-
 beforeAll(async () => {
-  db = await createTestDatabase()
-  pool = createPool(db.url, { max: 3 })
   // Sequence numbers with a fixed count of digits, so a packet's size depends only on what the test varies.
-  await pool.query(`SELECT setval('app.job_seq', 1000000000000)`)
+  await db.pool.query(`SELECT setval('app.job_seq', 1000000000000)`)
   listener = new pg.Client({ connectionString: db.url })
   await listener.connect()
   listener.on('notification', (n) => {
@@ -60,10 +49,10 @@ beforeAll(async () => {
   })
   await listener.query(`LISTEN "${ADAPTER_CHANNEL}"`)
   ;[a, b] = await Promise.all([
-    startWorkerProcess('worker-a', { WORKER_QUEUES: 'none', REALTIME_PORT: String(PORT_A) }),
+    startWorkerProcess(db.url, 'worker-a', { WORKER_QUEUES: 'none', REALTIME_PORT: String(PORT_A) }),
     // B writes a job's progress to its row on the first report only: every later step can reach A
     // through the adapter alone, so a packet the adapter failed to send is missed, not masked.
-    startWorkerProcess('worker-b', {
+    startWorkerProcess(db.url, 'worker-b', {
       WORKER_QUEUES: 'remote',
       REALTIME_PORT: String(PORT_B),
       PROGRESS_WRITE_MS: String(3_600_000),
@@ -71,14 +60,9 @@ beforeAll(async () => {
   ])
   expect(a.stdout()).toContain(`realtime on port ${PORT_A}`)
   const token = await signRealtimeToken(FAULT_WORKER_SECRET, owner)
-  socket = connectSocket(`http://127.0.0.1:${PORT_A}`, { transports: ['websocket'], forceNew: true, auth: { token } })
-  socket.on(JOB_CHANGED_EVENT, (raw: unknown) => {
+  socket = await connectJobSocket(PORT_A, token, (raw) => {
     received.push(JobSnapshot.parse(raw))
     for (const arrived of arrivals) arrived()
-  })
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', resolve)
-    socket.once('connect_error', reject)
   })
 }, 120_000)
 
@@ -86,9 +70,6 @@ afterAll(async () => {
   socket?.disconnect()
   await stopAll()
   await listener?.end()
-  await stopProducer(pool)
-  await pool?.end()
-  await db?.drop()
 })
 
 /** Resolves with the first item of `list` that matches, already there or still to come. */
@@ -115,7 +96,7 @@ function receivedOnA(match: (s: JobSnapshot) => boolean, what: string): Promise<
 }
 
 function instruct(instruction: RemoteInstruction) {
-  return pool.query('SELECT pg_notify($1, $2)', [REMOTE_CHANNEL, JSON.stringify(instruction)])
+  return db.pool.query('SELECT pg_notify($1, $2)', [REMOTE_CHANNEL, JSON.stringify(instruction)])
 }
 
 /** Sends a progress step to the handler on B and waits until the socket on A shows it. */
@@ -143,7 +124,7 @@ async function runToCompletion(jobId: string) {
   await instruct({ jobId, finish: true })
   await receivedOnA((s) => s.id === jobId && s.state === 'completed', 'the completed state')
   // What the client ends on is the database's state (JobSnapshot.parse drops findJob's ownerId).
-  expect(clientView(jobId)).toEqual(JobSnapshot.parse(await findJob(pool, jobId)))
+  expect(clientView(jobId)).toEqual(JobSnapshot.parse(await findJob(db.pool, jobId)))
   // Every state, in the order it happened, each arriving after every older change.
   const states = received.filter((s) => s.id === jobId).map((s) => s.state)
   expect([...new Set(states)]).toEqual(['queued', 'active', 'completed'])
@@ -155,7 +136,7 @@ describe('realtime across two worker processes', () => {
     { timeout: 120_000 },
     async () => {
       // A payload of 7,000 bytes: progress packets then come near NOTIFY's limit.
-      const job = await enqueueJob(pool, { queue: 'remote', ownerId: owner, payload: { pad: 'p'.repeat(7_000) } })
+      const job = await enqueueJob(db.pool, { queue: 'remote', ownerId: owner, payload: { pad: 'p'.repeat(7_000) } })
       await b.waitForLine(new RegExp(`listening ${job.id}`))
 
       // Calibrate: the size of B's inline packet for a 100-character message.
@@ -187,7 +168,7 @@ describe('realtime across two worker processes', () => {
   )
 
   it('a socket on process A receives every change of a job whose every packet is far over 8,000 bytes', async () => {
-    const job = await enqueueJob(pool, { queue: 'remote', ownerId: owner, payload: { pad: 'q'.repeat(100_000) } })
+    const job = await enqueueJob(db.pool, { queue: 'remote', ownerId: owner, payload: { pad: 'q'.repeat(100_000) } })
     await b.waitForLine(new RegExp(`listening ${job.id}`))
     for (let current = 1; current <= 3; current++) {
       const shown = await step(job.id, current, `Step ${current}`)

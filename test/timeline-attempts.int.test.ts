@@ -3,42 +3,30 @@
  * milestones are its own. Written through the same job-store calls the runner makes.
  */
 import { randomUUID } from 'node:crypto'
-import pg from 'pg'
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { getTimeline } from '@/lib/server/history'
 import { findJob, insertJob, markActiveMany, markRetrying, saveProgress } from '@/lib/server/job-store'
-import { createTestDatabase, type TestDatabase } from '@/test/kit'
+import { setupTestDatabase } from '@/test/kit'
 
-let db: TestDatabase
-let pool: pg.Pool
-
-beforeAll(async () => {
-  db = await createTestDatabase()
-  pool = new pg.Pool({ connectionString: db.url, max: 2 })
-})
-
-afterAll(async () => {
-  await pool?.end()
-  await db?.drop()
-})
+const db = setupTestDatabase({ poolMax: 2 })
 
 const at = (current: number) => ({ current, total: 100, message: `${current} of 100` })
 
 it('a retry starts with no progress, and the timeline shows each attempt only the milestones it reached', async () => {
   const id = randomUUID()
-  await insertJob(pool, { id, queue: 'exports', ownerId: randomUUID(), payload: {} })
-  await markActiveMany(pool, [{ id, attempt: 1 }], 2)
-  await saveProgress(pool, id, 1, at(30))
-  await saveProgress(pool, id, 1, at(80))
-  await markRetrying(pool, id, 1, { code: 'EXCEPTION', message: 'boom' }, new Date())
+  await insertJob(db.pool, { id, queue: 'exports', ownerId: randomUUID(), payload: {} })
+  await markActiveMany(db.pool, [{ id, attempt: 1 }], 2)
+  await saveProgress(db.pool, id, 1, at(30))
+  await saveProgress(db.pool, id, 1, at(80))
+  await markRetrying(db.pool, id, 1, { code: 'EXCEPTION', message: 'boom' }, new Date())
 
-  await markActiveMany(pool, [{ id, attempt: 2 }], 2)
+  await markActiveMany(db.pool, [{ id, attempt: 2 }], 2)
   // The second attempt has reported nothing yet: its bar starts empty, not at attempt 1's 80 %.
-  expect((await findJob(pool, id))?.progress).toBeNull()
-  await saveProgress(pool, id, 2, at(30))
-  await saveProgress(pool, id, 2, at(55))
+  expect((await findJob(db.pool, id))?.progress).toBeNull()
+  await saveProgress(db.pool, id, 2, at(30))
+  await saveProgress(db.pool, id, 2, at(55))
 
-  const milestones = (await getTimeline(pool, id))
+  const milestones = (await getTimeline(db.pool, id))
     .filter((e) => e.kind === 'progress')
     .map((e) => ({ attempt: e.attempt, current: (e.data as { current: number }).current }))
   expect(milestones).toEqual([

@@ -6,63 +6,52 @@
  * A call that waited for a second connection while holding one would time out as UNAVAILABLE.
  */
 import { randomUUID } from 'node:crypto'
-import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { ActionResult } from '@/lib/jobs/result'
-import { createTestDatabase, type TestDatabase } from '@/test/kit'
+import { closeWebTier, setupTestDatabase, setupTestWorker } from '@/test/kit'
+import { createLogger } from '@/workers/logger'
 
 const session = vi.hoisted(() => ({ cookie: undefined as string | undefined }))
 
-vi.mock('next/headers', () => ({
-  // Read when called: an action calls cookies() synchronously when it starts, so concurrent calls
-  // made right after setting `session.cookie` each keep their own viewer.
-  cookies: async () => {
-    const value = session.cookie
-    return { get: (name: string) => (name === 'nbj_session' && value !== undefined ? { name, value } : undefined) }
-  },
-}))
+vi.mock('next/headers', async () => (await import('@/test/session-cookie')).sessionHeaders(session))
 
 const SECRET = 'web-pool-secret-web-pool-secret-web-pool-secret'
 const VIEWERS = 20
 const CALLS = 200
 
-let db: TestDatabase
-let sql: pg.Pool
 let tokens: typeof import('@/lib/server/tokens')
 
-beforeAll(async () => {
-  db = await createTestDatabase()
+const db = setupTestDatabase({ poolMax: 2 })
+
+beforeAll(() => {
   vi.stubEnv('DATABASE_URL', db.url)
   vi.stubEnv('SESSION_SECRET', SECRET)
-  sql = new pg.Pool({ connectionString: db.url, max: 2 })
-  // A worker creates the queues (pg-boss refuses jobs for a queue it does not know), then stops:
-  // the burst below measures the web tier alone.
-  const { startWorker } = await import('@/workers/worker')
-  const { ExportQueue } = await import('@/workers/queues/export-queue')
-  const { DeferredQueue } = await import('@/workers/queues/deferred-queue')
-  const { createLogger } = await import('@/workers/logger')
-  const log = createLogger('web-pool-worker')
-  const worker = await startWorker({
-    databaseUrl: db.url,
-    queues: [ExportQueue as never, DeferredQueue as never],
-    secret: SECRET,
-    log: { ...log, info: () => undefined },
-    realtimePort: null,
-    origins: [],
-  })
+})
+
+// A worker creates the queues (pg-boss refuses jobs for a queue it does not know), then stops:
+// the burst below measures the web tier alone.
+const worker = setupTestWorker(
+  db,
+  async () => {
+    const { ExportQueue } = await import('@/workers/queues/export-queue')
+    const { DeferredQueue } = await import('@/workers/queues/deferred-queue')
+    return [ExportQueue as never, DeferredQueue as never]
+  },
+  { secret: SECRET, log: { ...createLogger('web-pool-worker'), info: () => undefined }, stopGraceMs: 2_000 },
+)
+
+beforeAll(async () => {
   await worker.stop(2_000)
 })
 
 afterAll(async () => {
-  await closeWebProcess()
-  await sql?.end()
-  await db?.drop()
+  await closeWebTier()
   vi.unstubAllEnvs()
 })
 
 /** A fresh module graph and no pool: what a web process that just started has. */
 async function freshWebProcess() {
-  await closeWebProcess()
+  await closeWebTier()
   vi.resetModules()
   tokens = await import('@/lib/server/tokens')
   return {
@@ -70,16 +59,6 @@ async function freshWebProcess() {
     dashboard: await import('@/lib/actions/jobs'),
     db: await import('@/lib/server/db'),
   }
-}
-
-async function closeWebProcess() {
-  const holder = globalThis as { __nbjWebPool?: pg.Pool }
-  const pool = holder.__nbjWebPool
-  if (!pool) return
-  const { stopProducer } = await import('@/lib/server/enqueue')
-  await stopProducer(pool)
-  await pool.end()
-  delete holder.__nbjWebPool
 }
 
 async function viewers(): Promise<{ id: string; cookie: string }[]> {
@@ -120,7 +99,7 @@ describe('a freshly started web process under a burst', () => {
     const people = await viewers()
     const results = await burst(people, (i) => web.emails.sendWelcome({ email: `reader-${i}@example.com` }))
     expect(codes(results)).toEqual({ ok: CALLS })
-    const { rows } = await sql.query<{ n: number }>(
+    const { rows } = await db.pool.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM app.jobs WHERE queue = 'deferred' AND owner_id = ANY($1)`,
       [people.map((p) => p.id)],
     )

@@ -20,7 +20,7 @@ if (!databaseUrl) throw new Error('DATABASE_URL is required')
 
 const queueSets: Record<string, QueueClass[]> = {
   fault: faultQueues,
-  remote: [RemoteQueue as QueueClass],
+  remote: [RemoteQueue],
   none: [],
 }
 const queues = queueSets[process.env.WORKER_QUEUES ?? 'fault']

@@ -1,13 +1,10 @@
-import type pg from 'pg'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { createPool } from '@/lib/server/db'
-import { enqueueJob, stopProducer } from '@/lib/server/enqueue'
+import { enqueueJob } from '@/lib/server/enqueue'
 import { findJob, requestCancel } from '@/lib/server/job-store'
-import { createTestDatabase, waitForJob, type TestDatabase, startTestWorker } from '@/test/kit'
+import { setupTestDatabase, setupTestWorker, waitForJob } from '@/test/kit'
 import { defineQueue } from '@/lib/jobs/queue'
 import { QueueService } from './queue-service'
-import type { Worker } from './worker'
 
 /**
  * One job at a time, so a job enqueued behind a held one is certainly still queued.
@@ -40,27 +37,13 @@ class SingleQueue extends QueueService<typeof singleQueue> {
   }
 }
 
-let db: TestDatabase
-let worker: Worker
-let pool: pg.Pool
+const db = setupTestDatabase()
+const worker = setupTestWorker(db, [SingleQueue])
 const owner = '33333333-3333-4333-8333-333333333333'
 const stranger = '44444444-4444-4444-8444-444444444444'
 
-beforeAll(async () => {
-  db = await createTestDatabase()
-  pool = createPool(db.url, { max: 3 })
-  worker = await startTestWorker(db, [SingleQueue])
-})
-
-afterAll(async () => {
-  await worker?.stop(1000)
-  await stopProducer(pool)
-  await pool?.end()
-  await db?.drop()
-})
-
 function enqueue(item: Partial<Item>, ownerId = owner) {
-  return enqueueJob(pool, { queue: 'single', ownerId, payload: item })
+  return enqueueJob(db.pool, { queue: 'single', ownerId, payload: item })
 }
 
 /** Enqueues a job that holds the only slot until the returned `release()` is called. */
@@ -77,7 +60,7 @@ describe('cancelling a job', () => {
     const queued = await enqueue({})
     expect(queued.state).toBe('queued')
 
-    const outcome = await requestCancel(pool, queued.id, owner)
+    const outcome = await requestCancel(db.pool, queued.id, owner)
     expect(outcome).toMatchObject({
       kind: 'cancelled',
       job: { id: queued.id, state: 'cancelled', cancelRequested: true },
@@ -90,7 +73,7 @@ describe('cancelling a job', () => {
     await waitForJob(db.url, after.id, 'completed')
     await waitForJob(db.url, blocker.job.id, 'completed')
 
-    const cancelled = await findJob(pool, queued.id)
+    const cancelled = await findJob(db.pool, queued.id)
     expect(cancelled).toMatchObject({ state: 'cancelled', attempt: 0, startedAt: null, progress: null, result: null })
     expect(started).not.toContain(queued.id)
     expect(started).toEqual(expect.arrayContaining([blocker.job.id, after.id]))
@@ -105,21 +88,21 @@ describe('cancelling a job', () => {
     await waitForJob(db.url, failed.id, 'failed')
 
     for (const job of [completed, failed]) {
-      const before = await findJob(pool, job.id)
-      const outcome = await requestCancel(pool, job.id, owner)
+      const before = await findJob(db.pool, job.id)
+      const outcome = await requestCancel(db.pool, job.id, owner)
       expect(outcome).toMatchObject({
         kind: 'not_cancellable',
         job: { id: job.id, state: before!.state, cancelRequested: false },
       })
-      expect(await findJob(pool, job.id)).toEqual(before)
+      expect(await findJob(db.pool, job.id)).toEqual(before)
     }
   })
 
   it('refuses a second cancel of a cancelled job, or of a running job already being cancelled', async () => {
     const blocker = await occupyTheWorker('second')
     const queued = await enqueue({})
-    expect((await requestCancel(pool, queued.id, owner)).kind).toBe('cancelled')
-    expect(await requestCancel(pool, queued.id, owner)).toMatchObject({
+    expect((await requestCancel(db.pool, queued.id, owner)).kind).toBe('cancelled')
+    expect(await requestCancel(db.pool, queued.id, owner)).toMatchObject({
       kind: 'not_cancellable',
       job: { state: 'cancelled' },
     })
@@ -128,11 +111,11 @@ describe('cancelling a job', () => {
 
     const running = await enqueue({ mode: 'wait-cancel' })
     await waitForJob(db.url, running.id, 'active')
-    expect(await requestCancel(pool, running.id, owner)).toMatchObject({
+    expect(await requestCancel(db.pool, running.id, owner)).toMatchObject({
       kind: 'cancelling',
       job: { state: 'active', cancelRequested: true },
     })
-    const second = await requestCancel(pool, running.id, owner)
+    const second = await requestCancel(db.pool, running.id, owner)
     // Either the handler is still stopping or it has stopped: both refuse another cancel.
     expect(second.kind).toBe('not_cancellable')
     expect((await waitForJob(db.url, running.id, ['cancelled', 'completed', 'failed'], 5_000)).state).toBe('cancelled')
@@ -141,21 +124,21 @@ describe('cancelling a job', () => {
   it('answers not_found to someone else cancelling my job, and leaves the job alone', async () => {
     const blocker = await occupyTheWorker('third')
     const queued = await enqueue({})
-    const runningBefore = await findJob(pool, blocker.job.id)
-    const queuedBefore = await findJob(pool, queued.id)
+    const runningBefore = await findJob(db.pool, blocker.job.id)
+    const queuedBefore = await findJob(db.pool, queued.id)
 
-    expect(await requestCancel(pool, blocker.job.id, stranger)).toEqual({ kind: 'not_found' })
-    expect(await requestCancel(pool, queued.id, stranger)).toEqual({ kind: 'not_found' })
+    expect(await requestCancel(db.pool, blocker.job.id, stranger)).toEqual({ kind: 'not_found' })
+    expect(await requestCancel(db.pool, queued.id, stranger)).toEqual({ kind: 'not_found' })
     // Not a single write: the seq of each job is unchanged.
-    expect(await findJob(pool, blocker.job.id)).toEqual(runningBefore)
-    expect(await findJob(pool, queued.id)).toEqual(queuedBefore)
+    expect(await findJob(db.pool, blocker.job.id)).toEqual(runningBefore)
+    expect(await findJob(db.pool, queued.id)).toEqual(queuedBefore)
 
     blocker.release()
     expect((await waitForJob(db.url, queued.id, ['completed', 'cancelled', 'failed'])).state).toBe('completed')
-    expect((await findJob(pool, blocker.job.id))?.state).toBe('completed')
+    expect((await findJob(db.pool, blocker.job.id))?.state).toBe('completed')
   })
 
   it('answers not_found for a job that does not exist', async () => {
-    expect(await requestCancel(pool, '55555555-5555-4555-8555-555555555555', owner)).toEqual({ kind: 'not_found' })
+    expect(await requestCancel(db.pool, '55555555-5555-4555-8555-555555555555', owner)).toEqual({ kind: 'not_found' })
   })
 })

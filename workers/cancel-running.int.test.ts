@@ -5,19 +5,15 @@
  */
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
-import type pg from 'pg'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { createPool } from '@/lib/server/db'
-import { enqueueJob, stopProducer } from '@/lib/server/enqueue'
+import { enqueueJob } from '@/lib/server/enqueue'
 import { isSettled } from '@/lib/jobs/job'
 import { findJob, requestCancel } from '@/lib/server/job-store'
-import { createTestDatabase, type TestDatabase } from '@/test/kit'
-import { watchJobs, type JobWatch } from '@/test/job-watch'
-import { createLogger } from './logger'
+import { setupTestDatabase, setupTestWorker } from '@/test/kit'
+import { setupJobWatch } from '@/test/job-watch'
 import { defineQueue } from '@/lib/jobs/queue'
 import { QueueService } from './queue-service'
-import { startWorker, type Worker } from './worker'
 
 const Item = z.object({ mode: z.enum(['honour', 'ignore']) })
 type Item = z.infer<typeof Item>
@@ -97,42 +93,20 @@ class CancelPollQueue extends CancelProbeQueue {
   readonly contract = probeContract('cancel-poll')
 }
 
-let db: TestDatabase
-let pushWorker: Worker
-let pollWorker: Worker
-let pool: pg.Pool
-let watch: JobWatch
+const db = setupTestDatabase({ poolMax: 4 })
+const watch = setupJobWatch(db)
+const pushWorker = setupTestWorker(db, [CancelPushQueue], { secret: 'x'.repeat(32), cancelPollMs: 600_000 })
+setupTestWorker(db, [CancelPollQueue], { secret: 'x'.repeat(32) })
 const owner = '88888888-8888-4888-8888-888888888888'
 
-beforeAll(async () => {
-  db = await createTestDatabase()
-  pool = createPool(db.url, { max: 4 })
-  watch = await watchJobs(db.url)
-  const common = {
-    databaseUrl: db.url,
-    secret: 'x'.repeat(32),
-    log: createLogger('test-worker'),
-    realtimePort: null,
-    origins: [],
-  }
-  pushWorker = await startWorker({ ...common, queues: [CancelPushQueue], cancelPollMs: 600_000 })
-  pollWorker = await startWorker({ ...common, queues: [CancelPollQueue] })
-})
-
-afterAll(async () => {
+afterAll(() => {
   for (const p of probes.values()) p.release.resolve()
-  await pushWorker?.stop(1000)
-  await pollWorker?.stop(1000)
-  await watch?.close()
-  await stopProducer(pool)
-  await pool?.end()
-  await db?.drop()
 })
 
 type QueueName = 'cancel-push' | 'cancel-poll'
 
 async function startRunning(queue: QueueName, mode: Item['mode']) {
-  const job = await enqueueJob(pool, { queue, ownerId: owner, payload: { mode } })
+  const job = await enqueueJob(db.pool, { queue, ownerId: owner, payload: { mode } })
   await watch.next(job.id, (s) => s.state === 'active')
   await probe(job.id).started.promise
   return job
@@ -150,7 +124,7 @@ describe('cancelling a running job', () => {
       const job = await startRunning('cancel-push', 'honour')
       const p = probe(job.id)
       const calledAt = performance.now()
-      const outcome = await requestCancel(pool, job.id, owner)
+      const outcome = await requestCancel(db.pool, job.id, owner)
       const returnedAt = performance.now()
       expect(outcome.kind).toBe('cancelling')
       const { at, reason } = await p.aborted.promise
@@ -183,7 +157,7 @@ describe('cancelling a running job', () => {
     const p = probe(job.id)
     // The cancel request is written with the table's NOTIFY trigger disabled for this one
     // transaction: the worker gets no notification and must find the request by polling.
-    const client = await pool.connect()
+    const client = await db.pool.connect()
     let committedAt: number
     try {
       await client.query('BEGIN')
@@ -211,7 +185,7 @@ describe('cancelling a running job', () => {
   it('forces a handler that ignores the cancel to cancelled after cancelGraceSeconds, and discards the result it returns later', async () => {
     const job = await startRunning('cancel-push', 'ignore')
     const p = probe(job.id)
-    const outcome = await requestCancel(pool, job.id, owner)
+    const outcome = await requestCancel(db.pool, job.id, owner)
     const cancelledAt = performance.now()
     // Meanwhile the owner sees "Cancelling": still active, cancel requested.
     expect(outcome).toMatchObject({ kind: 'cancelling', job: { state: 'active', cancelRequested: true } })
@@ -229,12 +203,12 @@ describe('cancelling a running job', () => {
     expect((await bossJob('cancel-push', job.id))?.state).toBe('cancelled')
 
     // The handler comes back with a result after all: it must change nothing.
-    const before = await findJob(pool, job.id)
+    const before = await findJob(db.pool, job.id)
     p.release.resolve()
     await p.returned.promise
     // The runner drops the job once its (fenced, no-op) settle is done; no event exists for that.
     await expect.poll(() => pushWorker.runners.get('cancel-push')!.activeJobIds.includes(job.id)).toBe(false)
-    expect(await findJob(pool, job.id)).toEqual(before)
+    expect(await findJob(db.pool, job.id)).toEqual(before)
     const boss = await bossJob('cancel-push', job.id)
     expect(boss?.state).toBe('cancelled')
     expect(boss?.output ?? null).toBeNull()

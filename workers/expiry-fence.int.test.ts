@@ -7,18 +7,15 @@
 import { once } from 'node:events'
 import { finished } from 'node:stream/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
-import type pg from 'pg'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { defineQueue } from '@/lib/jobs/queue'
-import { createPool } from '@/lib/server/db'
-import { enqueueJob, stopProducer } from '@/lib/server/enqueue'
-import { PART_BYTES, createFileWriter, isLateAttemptWrite, readFile } from '@/lib/server/file-store'
+import { enqueueJob } from '@/lib/server/enqueue'
+import { createFileWriter, isLateAttemptWrite, PART_BYTES, readFile } from '@/lib/server/file-store'
 import { findJob } from '@/lib/server/job-store'
-import { watchJobs, type JobWatch } from '@/test/job-watch'
-import { createTestDatabase, type TestDatabase, startTestWorker } from '@/test/kit'
-import { QueueService, type QueueClass } from './queue-service'
-import type { Worker } from './worker'
+import { setupJobWatch } from '@/test/job-watch'
+import { setupTestDatabase, setupTestWorker } from '@/test/kit'
+import { QueueService } from './queue-service'
 
 const Item = z.object({})
 
@@ -74,30 +71,14 @@ class StubbornQueue extends QueueService<typeof stubbornQueue> {
   }
 }
 
-let db: TestDatabase
-let worker: Worker
-let pool: pg.Pool
-let watch: JobWatch
+const db = setupTestDatabase()
+const watch = setupJobWatch(db)
+setupTestWorker(db, [StubbornQueue])
 const owner = '77777777-7777-4777-8777-777777777777'
-
-beforeAll(async () => {
-  db = await createTestDatabase()
-  pool = createPool(db.url, { max: 3 })
-  watch = await watchJobs(db.url)
-  worker = await startTestWorker(db, [StubbornQueue as QueueClass])
-})
-
-afterAll(async () => {
-  await worker?.stop(1000)
-  await watch?.close()
-  await stopProducer(pool)
-  await pool?.end()
-  await db?.drop()
-})
 
 describe('a handler that never looks at its signal past expireInSeconds', () => {
   it('is settled without it, its retry completes, and nothing it writes later reaches the job or its file', async () => {
-    const job = await enqueueJob(pool, { queue: 'stubborn', ownerId: owner, payload: {} })
+    const job = await enqueueJob(db.pool, { queue: 'stubborn', ownerId: owner, payload: {} })
     const done = await watch.next(job.id, (s) => s.state === 'completed' || s.state === 'failed', 20_000)
     expect(done.snapshot).toMatchObject({ state: 'completed', attempt: 2, result: { attempt: 2 } })
 
@@ -114,7 +95,7 @@ describe('a handler that never looks at its signal past expireInSeconds', () => 
     expect(isLateAttemptWrite(firstAttempt.lateWriteError)).toBe(true)
     // Its progress stopped being sampled when it was settled without it, and its result was
     // discarded as it returned: nothing of it can reach the database after this point.
-    const record = await findJob(pool, job.id)
+    const record = await findJob(db.pool, job.id)
     expect(record).toMatchObject({
       state: 'completed',
       attempt: 2,
@@ -130,39 +111,39 @@ describe('a handler that never looks at its signal past expireInSeconds', () => 
     expect(afterRetryStarted.every((s) => s.attempt === 2)).toBe(true)
 
     // Exactly one file, the retry's: attempt 1's first part is gone, its tail never stored.
-    const parts = await pool.query<{ attempt: number }>(
+    const parts = await db.pool.query<{ attempt: number }>(
       'SELECT attempt FROM app.job_file_parts WHERE job_id = $1 ORDER BY part',
       [job.id],
     )
     expect(parts.rows.map((r) => r.attempt)).toEqual([2])
-    expect(Buffer.from(await new Response(readFile(pool, job.id)).arrayBuffer()).toString()).toBe(RETRY_FILE)
+    expect(Buffer.from(await new Response(readFile(db.pool, job.id)).arrayBuffer()).toString()).toBe(RETRY_FILE)
   })
 
   it('has a schema that refuses a file part from an attempt that does not own the job', async () => {
     // A record no worker runs (its queue has no runner), moved through its states by hand.
-    const { rows } = await pool.query<{ id: string }>(
+    const { rows } = await db.pool.query<{ id: string }>(
       `INSERT INTO app.jobs (id, queue, owner_id, payload) VALUES (gen_random_uuid(), 'not-run', $1, '{}') RETURNING id`,
       [owner],
     )
     const id = rows[0]!.id
     const write = (part: number, attempt: number) =>
-      pool.query(`INSERT INTO app.job_file_parts (job_id, part, data, attempt) VALUES ($1, $2, 'x', $3)`, [
+      db.pool.query(`INSERT INTO app.job_file_parts (job_id, part, data, attempt) VALUES ($1, $2, 'x', $3)`, [
         id,
         part,
         attempt,
       ])
     // Queued: no attempt owns it.
     await expect(write(0, 1)).rejects.toSatisfy(isLateAttemptWrite)
-    await pool.query(`UPDATE app.jobs SET state = 'active', attempt = 1 WHERE id = $1`, [id])
+    await db.pool.query(`UPDATE app.jobs SET state = 'active', attempt = 1 WHERE id = $1`, [id])
     await write(0, 1)
     await expect(write(1, 2)).rejects.toSatisfy(isLateAttemptWrite)
-    await pool.query(`UPDATE app.jobs SET attempt = 2 WHERE id = $1`, [id])
+    await db.pool.query(`UPDATE app.jobs SET attempt = 2 WHERE id = $1`, [id])
     await expect(write(1, 1)).rejects.toSatisfy(isLateAttemptWrite)
     // The owning attempt's first part replaces the earlier attempt's file.
     await write(0, 2)
-    const parts = await pool.query('SELECT part, attempt FROM app.job_file_parts WHERE job_id = $1', [id])
+    const parts = await db.pool.query('SELECT part, attempt FROM app.job_file_parts WHERE job_id = $1', [id])
     expect(parts.rows).toEqual([{ part: 0, attempt: 2 }])
-    await pool.query(`UPDATE app.jobs SET state = 'cancelled', settled_at = now() WHERE id = $1`, [id])
+    await db.pool.query(`UPDATE app.jobs SET state = 'cancelled', settled_at = now() WHERE id = $1`, [id])
     await expect(write(1, 2)).rejects.toSatisfy(isLateAttemptWrite)
   })
 })

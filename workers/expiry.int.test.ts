@@ -5,16 +5,13 @@
  */
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
-import type pg from 'pg'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { createPool } from '@/lib/server/db'
-import { enqueueJob, stopProducer } from '@/lib/server/enqueue'
-import { watchJobs, type JobWatch } from '@/test/job-watch'
-import { createTestDatabase, type TestDatabase, startTestWorker } from '@/test/kit'
+import { enqueueJob } from '@/lib/server/enqueue'
+import { setupJobWatch } from '@/test/job-watch'
+import { setupTestDatabase, setupTestWorker } from '@/test/kit'
 import { defineQueue } from '@/lib/jobs/queue'
-import { QueueService, type QueueOptions } from './queue-service'
-import type { Worker } from './worker'
+import { type QueueOptions, QueueService } from './queue-service'
 
 const Item = z.object({ cleanupMs: z.number().int().default(300) })
 type Item = z.infer<typeof Item>
@@ -76,30 +73,14 @@ class ExpiringFinalQueue extends ExpiringQueue {
   readonly contract = expiringContract('expiring-final', { expireInSeconds: 2, retryLimit: 0, heartbeatSeconds: 10 })
 }
 
-let db: TestDatabase
-let worker: Worker
-let pool: pg.Pool
-let watch: JobWatch
+const db = setupTestDatabase()
+const watch = setupJobWatch(db)
+const worker = setupTestWorker(db, [ExpiringRetryQueue, ExpiringFinalQueue])
 const owner = '99999999-9999-4999-8999-999999999999'
-
-beforeAll(async () => {
-  db = await createTestDatabase()
-  pool = createPool(db.url, { max: 3 })
-  watch = await watchJobs(db.url)
-  worker = await startTestWorker(db, [ExpiringRetryQueue, ExpiringFinalQueue])
-})
-
-afterAll(async () => {
-  await worker?.stop(1000)
-  await watch?.close()
-  await stopProducer(pool)
-  await pool?.end()
-  await db?.drop()
-})
 
 describe('a job that outlives its expireInSeconds', () => {
   it('is aborted before it expires, shows EXPIRED while waiting for its retry, and the retry never overlaps the first attempt', async () => {
-    const job = await enqueueJob(pool, { queue: 'expiring', ownerId: owner, payload: {} })
+    const job = await enqueueJob(db.pool, { queue: 'expiring', ownerId: owner, payload: {} })
     const done = await watch.next(job.id, (s) => s.state === 'completed' || s.state === 'failed', 15_000)
     expect(done.snapshot).toMatchObject({ state: 'completed', attempt: 2, maxAttempts: 2, result: { attempt: 2 } })
 
@@ -131,7 +112,7 @@ describe('a job that outlives its expireInSeconds', () => {
   })
 
   it('fails as EXPIRED when no retries are left', async () => {
-    const job = await enqueueJob(pool, { queue: 'expiring-final', ownerId: owner, payload: { cleanupMs: 0 } })
+    const job = await enqueueJob(db.pool, { queue: 'expiring-final', ownerId: owner, payload: { cleanupMs: 0 } })
     const done = await watch.next(job.id, (s) => s.state === 'completed' || s.state === 'failed', 15_000)
     expect(done.snapshot).toMatchObject({
       state: 'failed',

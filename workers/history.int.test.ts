@@ -1,5 +1,4 @@
-import type pg from 'pg'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { DEFERRED_QUEUE, sendWelcomeEmail } from '@/lib/jobs/deferred'
 import { EXPORTS_QUEUE } from '@/lib/jobs/exports'
@@ -9,14 +8,13 @@ import { enqueueJob, producerFor, stopProducer } from '@/lib/server/enqueue'
 import { getTimeline, listJobHistory } from '@/lib/server/history'
 import { requestCancel } from '@/lib/server/job-store'
 import { backdateHeartbeat, bossJobState } from '@/lib/server/pgboss'
-import { createTestDatabase, startTestWorker, waitForJob, type TestDatabase } from '@/test/kit'
+import { setupTestDatabase, setupTestWorker, waitForJob } from '@/test/kit'
 import { queueCounts, retryJobAsOperator, stuckJobs } from '@/lib/server/operator-jobs'
 import { runRetention } from './maintenance'
 import { defineQueue } from '@/lib/jobs/queue'
 import { QueueService } from './queue-service'
 import { DeferredQueue } from './queues/deferred-queue'
 import { ExportQueue } from './queues/export-queue'
-import type { Worker } from './worker'
 
 /** Fails its first run with failJob, completes when retried by an operator. */
 const Flaky = z.strictObject({ key: z.string() })
@@ -44,34 +42,20 @@ class WaiterQueue extends QueueService<typeof waiterQueue> {
   }
 }
 
-let db: TestDatabase
-let worker: Worker
-let pool: pg.Pool
+const db = setupTestDatabase({ poolMax: 4 })
+setupTestWorker(db, [ExportQueue, DeferredQueue, FlakyQueue, WaiterQueue])
 const owner = '33333333-3333-4333-8333-333333333333'
 const other = '44444444-4444-4444-8444-444444444444'
-
-beforeAll(async () => {
-  db = await createTestDatabase()
-  pool = createPool(db.url, { max: 4 })
-  worker = await startTestWorker(db, [ExportQueue, DeferredQueue, FlakyQueue, WaiterQueue])
-})
-
-afterAll(async () => {
-  await worker?.stop(1000)
-  await stopProducer(pool)
-  await pool?.end()
-  await db?.drop()
-})
 
 describe('job timeline', () => {
   it(
     'records queued, the attempt, progress quarters and completion of an export, in order',
     { timeout: 150_000 },
     async () => {
-      const job = await enqueueJob(pool, { queue: EXPORTS_QUEUE, ownerId: owner, payload: {} })
+      const job = await enqueueJob(db.pool, { queue: EXPORTS_QUEUE, ownerId: owner, payload: {} })
       // Every city: about 2 s on an idle machine, far more on a busy one.
       await waitForJob(db.url, job.id, 'completed', 120_000)
-      const kinds = (await getTimeline(pool, job.id)).map((e) => e.kind)
+      const kinds = (await getTimeline(db.pool, job.id)).map((e) => e.kind)
       expect(kinds[0]).toBe('queued')
       expect(kinds[1]).toBe('started')
       expect(kinds.at(-1)).toBe('completed')
@@ -82,12 +66,12 @@ describe('job timeline', () => {
   )
 
   it('records who cancelled: an operator cancel shows in the owner-visible timeline', async () => {
-    const job = await enqueueJob(pool, { queue: 'waiter', ownerId: owner, payload: {} })
+    const job = await enqueueJob(db.pool, { queue: 'waiter', ownerId: owner, payload: {} })
     await waitForJob(db.url, job.id, 'active')
-    expect((await requestCancel(pool, job.id, null, 'operator')).kind).toBe('cancelling')
+    expect((await requestCancel(db.pool, job.id, null, 'operator')).kind).toBe('cancelling')
     const settled = await waitForJob(db.url, job.id, 'cancelled')
     expect(settled.cancelledBy).toBe('operator')
-    const events = await getTimeline(pool, job.id)
+    const events = await getTimeline(db.pool, job.id)
     expect(events.map((e) => [e.kind, e.actor])).toEqual([
       ['queued', null],
       ['started', null],
@@ -97,27 +81,27 @@ describe('job timeline', () => {
   })
 
   it('lets an operator retry a failed job: it runs again and the timeline says who asked', async () => {
-    const job = await enqueueJob(pool, { queue: 'flaky', ownerId: owner, payload: { key: 'retry-me' } })
+    const job = await enqueueJob(db.pool, { queue: 'flaky', ownerId: owner, payload: { key: 'retry-me' } })
     const failed = await waitForJob(db.url, job.id, 'failed')
     expect(failed.error).toEqual({ code: 'FAILED', message: 'Upstream said no.' })
-    expect(await retryJobAsOperator(pool, await producerFor(pool), job.id)).toBe(true)
+    expect(await retryJobAsOperator(db.pool, await producerFor(db.pool), job.id)).toBe(true)
     const done = await waitForJob(db.url, job.id, 'completed')
     expect(done.result).toEqual({ runs: 2 })
-    const kinds = (await getTimeline(pool, job.id)).map((e) => e.kind)
+    const kinds = (await getTimeline(db.pool, job.id)).map((e) => e.kind)
     expect(kinds).toEqual(['queued', 'started', 'failed', 'retry_requested', 'started', 'completed'])
     // A job that is not failed or cancelled cannot be retried.
-    expect(await retryJobAsOperator(pool, await producerFor(pool), job.id)).toBe(false)
+    expect(await retryJobAsOperator(db.pool, await producerFor(db.pool), job.id)).toBe(false)
   })
 })
 
 describe('deferred actions', () => {
   it('sends the welcome email in the worker and records it', async () => {
-    const job = await defer(pool, sendWelcomeEmail, { email: 'ada@example.com' }, { ownerId: owner })
+    const job = await defer(db.pool, sendWelcomeEmail, { email: 'ada@example.com' }, { ownerId: owner })
     expect(job.queue).toBe(DEFERRED_QUEUE)
     expect(job.state).toBe('queued')
     const done = await waitForJob(db.url, job.id, 'completed')
     expect(done.result).toMatchObject({ messageId: expect.any(String) })
-    const { rows } = await pool.query(
+    const { rows } = await db.pool.query(
       'SELECT to_address, subject, owner_id, transport FROM app.sent_emails WHERE job_id = $1',
       [job.id],
     )
@@ -130,7 +114,7 @@ describe('deferred actions', () => {
     const calls = await Promise.all(
       [1, 2, 3].map(() =>
         defer(
-          pool,
+          db.pool,
           sendWelcomeEmail,
           { email: 'grace@example.com' },
           { ownerId: owner, idempotencyKey: 'welcome:grace' },
@@ -139,10 +123,10 @@ describe('deferred actions', () => {
     )
     const ids = new Set(calls.map((c) => (c instanceof Error ? c.message : c.id)))
     // Concurrent inserts with one key: one wins, the others see it (or lose the race and retry).
-    const jobs = await pool.query(`SELECT id FROM app.jobs WHERE idempotency_key = 'welcome:grace'`)
+    const jobs = await db.pool.query(`SELECT id FROM app.jobs WHERE idempotency_key = 'welcome:grace'`)
     expect(jobs.rowCount).toBe(1)
     const again = await defer(
-      pool,
+      db.pool,
       sendWelcomeEmail,
       { email: 'grace@example.com' },
       { ownerId: owner, idempotencyKey: 'welcome:grace' },
@@ -150,10 +134,10 @@ describe('deferred actions', () => {
     expect(again.id).toBe(jobs.rows[0].id)
     expect(ids.has(again.id)).toBe(true)
     await waitForJob(db.url, again.id, 'completed')
-    expect(await bossJobState(pool, DEFERRED_QUEUE, again.id)).not.toBeNull()
+    expect(await bossJobState(db.pool, DEFERRED_QUEUE, again.id)).not.toBeNull()
     // The same key of another owner is another job.
     const theirs = await defer(
-      pool,
+      db.pool,
       sendWelcomeEmail,
       { email: 'grace@example.com' },
       { ownerId: other, idempotencyKey: 'welcome:grace' },
@@ -164,17 +148,17 @@ describe('deferred actions', () => {
   it("exists if and only if the caller's transaction commits", async () => {
     let inTx = ''
     await expect(
-      withTransaction(pool, async (tx) => {
-        inTx = (await defer(pool, sendWelcomeEmail, { email: 'rollback@example.com' }, { ownerId: owner, tx })).id
+      withTransaction(db.pool, async (tx) => {
+        inTx = (await defer(db.pool, sendWelcomeEmail, { email: 'rollback@example.com' }, { ownerId: owner, tx })).id
         throw new Error("the caller's own write failed")
       }),
     ).rejects.toThrow('own write failed')
-    expect((await pool.query('SELECT 1 FROM app.jobs WHERE id = $1', [inTx])).rowCount).toBe(0)
-    expect(await bossJobState(pool, DEFERRED_QUEUE, inTx)).toBeNull()
+    expect((await db.pool.query('SELECT 1 FROM app.jobs WHERE id = $1', [inTx])).rowCount).toBe(0)
+    expect(await bossJobState(db.pool, DEFERRED_QUEUE, inTx)).toBeNull()
 
     let committed = ''
-    await withTransaction(pool, async (tx) => {
-      committed = (await defer(pool, sendWelcomeEmail, { email: 'commit@example.com' }, { ownerId: owner, tx })).id
+    await withTransaction(db.pool, async (tx) => {
+      committed = (await defer(db.pool, sendWelcomeEmail, { email: 'commit@example.com' }, { ownerId: owner, tx })).id
     })
     await waitForJob(db.url, committed, 'completed')
   })
@@ -188,9 +172,9 @@ describe('deferred actions', () => {
   })
 
   it("refuses input that does not match the action's schema before storing anything", async () => {
-    const before = await pool.query(`SELECT count(*)::int AS n FROM app.jobs`)
-    await expect(defer(pool, sendWelcomeEmail, { email: 'not an email' }, { ownerId: owner })).rejects.toThrow()
-    const after = await pool.query(`SELECT count(*)::int AS n FROM app.jobs`)
+    const before = await db.pool.query(`SELECT count(*)::int AS n FROM app.jobs`)
+    await expect(defer(db.pool, sendWelcomeEmail, { email: 'not an email' }, { ownerId: owner })).rejects.toThrow()
+    const after = await db.pool.query(`SELECT count(*)::int AS n FROM app.jobs`)
     expect(after.rows[0].n).toBe(before.rows[0].n)
   })
 })
@@ -200,16 +184,16 @@ describe('history pages', () => {
     const viewer = '55555555-5555-4555-8555-555555555555'
     const created: string[] = []
     for (let i = 0; i < 7; i++) {
-      created.push((await defer(pool, sendWelcomeEmail, { email: `p${i}@example.com` }, { ownerId: viewer })).id)
+      created.push((await defer(db.pool, sendWelcomeEmail, { email: `p${i}@example.com` }, { ownerId: viewer })).id)
     }
     await Promise.all(created.map((id) => waitForJob(db.url, id, 'completed')))
-    const first = await listJobHistory(pool, { ownerId: viewer, filter: { queue: DEFERRED_QUEUE }, limit: 3 })
-    const second = await listJobHistory(pool, {
+    const first = await listJobHistory(db.pool, { ownerId: viewer, filter: { queue: DEFERRED_QUEUE }, limit: 3 })
+    const second = await listJobHistory(db.pool, {
       ownerId: viewer,
       filter: { queue: DEFERRED_QUEUE, cursor: first.nextCursor! },
       limit: 3,
     })
-    const third = await listJobHistory(pool, {
+    const third = await listJobHistory(db.pool, {
       ownerId: viewer,
       filter: { queue: DEFERRED_QUEUE, cursor: second.nextCursor! },
       limit: 3,
@@ -217,27 +201,27 @@ describe('history pages', () => {
     expect(third.nextCursor).toBeNull()
     const ids = [...first.jobs, ...second.jobs, ...third.jobs].map((j) => j.id)
     expect(ids).toEqual([...created].reverse())
-    expect((await listJobHistory(pool, { ownerId: viewer, filter: { state: 'failed' } })).jobs).toEqual([])
-    expect((await listJobHistory(pool, { ownerId: viewer, filter: { queue: EXPORTS_QUEUE } })).jobs).toEqual([])
+    expect((await listJobHistory(db.pool, { ownerId: viewer, filter: { state: 'failed' } })).jobs).toEqual([])
+    expect((await listJobHistory(db.pool, { ownerId: viewer, filter: { queue: EXPORTS_QUEUE } })).jobs).toEqual([])
     // Someone else's history does not include these.
-    const theirs = await listJobHistory(pool, { ownerId: other, filter: {} })
+    const theirs = await listJobHistory(db.pool, { ownerId: other, filter: {} })
     expect(theirs.jobs.some((j) => created.includes(j.id))).toBe(false)
     // A forged cursor starts from the newest job instead of failing.
-    const forged = await listJobHistory(pool, { ownerId: viewer, filter: { cursor: 'not-a-cursor' }, limit: 1 })
+    const forged = await listJobHistory(db.pool, { ownerId: viewer, filter: { cursor: 'not-a-cursor' }, limit: 1 })
     expect(forged.jobs[0]?.id).toBe(created.at(-1))
   })
 })
 
 describe('operator view figures', () => {
   it('counts completed jobs of the last hour per queue and hides internal queues', async () => {
-    const job = await enqueueJob(pool, { queue: 'flaky', ownerId: owner, payload: { key: 'count-me' } })
+    const job = await enqueueJob(db.pool, { queue: 'flaky', ownerId: owner, payload: { key: 'count-me' } })
     await waitForJob(db.url, job.id, 'failed')
-    const counts = await queueCounts(pool, await producerFor(pool))
+    const counts = await queueCounts(db.pool, await producerFor(db.pool))
     expect(counts.map((q) => q.name)).toEqual(
       expect.arrayContaining([EXPORTS_QUEUE, DEFERRED_QUEUE, 'flaky', 'waiter']),
     )
     expect(counts.some((q) => q.name.startsWith('__'))).toBe(false)
-    const { rows } = await pool.query<{ n: number }>(
+    const { rows } = await db.pool.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM app.jobs WHERE queue = $1 AND state = 'completed' AND settled_at > now() - interval '1 hour'`,
       [EXPORTS_QUEUE],
     )
@@ -245,36 +229,36 @@ describe('operator view figures', () => {
   })
 
   it('lists a running job as stuck once its heartbeat is overdue', async () => {
-    const job = await enqueueJob(pool, { queue: 'waiter', ownerId: owner, payload: {} })
+    const job = await enqueueJob(db.pool, { queue: 'waiter', ownerId: owner, payload: {} })
     await waitForJob(db.url, job.id, 'active')
-    expect((await stuckJobs(pool)).map((j) => j.id)).not.toContain(job.id)
+    expect((await stuckJobs(db.pool)).map((j) => j.id)).not.toContain(job.id)
     // As if its worker had stopped sending heartbeats an hour ago.
-    await backdateHeartbeat(pool, 'waiter', job.id, 3600)
-    const stuck = await stuckJobs(pool)
+    await backdateHeartbeat(db.pool, 'waiter', job.id, 3600)
+    const stuck = await stuckJobs(db.pool)
     expect(stuck.find((j) => j.id === job.id)).toMatchObject({ state: 'active', ownerId: owner })
-    await requestCancel(pool, job.id, owner)
+    await requestCancel(db.pool, job.id, owner)
     await waitForJob(db.url, job.id, 'cancelled')
   })
 })
 
 describe('retention', () => {
   it('deletes export files past their TTL and settled jobs past retention, with their timelines', async () => {
-    const keep = await enqueueJob(pool, { queue: EXPORTS_QUEUE, ownerId: owner, payload: { country: 'AD' } })
-    const fileOnly = await enqueueJob(pool, { queue: EXPORTS_QUEUE, ownerId: owner, payload: { country: 'LI' } })
-    const whole = await enqueueJob(pool, { queue: EXPORTS_QUEUE, ownerId: owner, payload: { country: 'MC' } })
+    const keep = await enqueueJob(db.pool, { queue: EXPORTS_QUEUE, ownerId: owner, payload: { country: 'AD' } })
+    const fileOnly = await enqueueJob(db.pool, { queue: EXPORTS_QUEUE, ownerId: owner, payload: { country: 'LI' } })
+    const whole = await enqueueJob(db.pool, { queue: EXPORTS_QUEUE, ownerId: owner, payload: { country: 'MC' } })
     await Promise.all([keep, fileOnly, whole].map((j) => waitForJob(db.url, j.id, 'completed')))
-    await pool.query(`UPDATE app.jobs SET settled_at = now() - interval '2 days' WHERE id = $1`, [fileOnly.id])
-    await pool.query(`UPDATE app.jobs SET settled_at = now() - interval '40 days' WHERE id = $1`, [whole.id])
-    const deleted = await runRetention(pool, { fileHours: 24, jobDays: 30 })
+    await db.pool.query(`UPDATE app.jobs SET settled_at = now() - interval '2 days' WHERE id = $1`, [fileOnly.id])
+    await db.pool.query(`UPDATE app.jobs SET settled_at = now() - interval '40 days' WHERE id = $1`, [whole.id])
+    const deleted = await runRetention(db.pool, { fileHours: 24, jobDays: 30 })
     expect(deleted.files).toBeGreaterThanOrEqual(2)
     const parts = async (id: string) =>
-      (await pool.query('SELECT count(*)::int AS n FROM app.job_file_parts WHERE job_id = $1', [id])).rows[0].n
+      (await db.pool.query('SELECT count(*)::int AS n FROM app.job_file_parts WHERE job_id = $1', [id])).rows[0].n
     expect(await parts(keep.id)).toBeGreaterThan(0)
     expect(await parts(fileOnly.id)).toBe(0)
-    const rows = await pool.query('SELECT id FROM app.jobs WHERE id = ANY($1::uuid[])', [
+    const rows = await db.pool.query('SELECT id FROM app.jobs WHERE id = ANY($1::uuid[])', [
       [keep.id, fileOnly.id, whole.id],
     ])
     expect(rows.rows.map((r) => r.id).sort()).toEqual([keep.id, fileOnly.id].sort())
-    expect(await getTimeline(pool, whole.id)).toEqual([])
+    expect(await getTimeline(db.pool, whole.id)).toEqual([])
   })
 })

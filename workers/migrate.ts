@@ -8,11 +8,18 @@ import { fileURLToPath } from 'node:url'
 import { PgBoss } from 'pg-boss'
 import { PGBOSS_SCHEMA } from '@/lib/server/pgboss'
 import type { Logger } from './logger'
+import { carryOverMigrationsBeforeSplit } from './migrations-before-split'
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations', import.meta.url))
 
-/** Applies pending migrations of `app.*`. Concurrent callers wait for each other (advisory lock). */
+/**
+ * Applies pending migrations of `app.*`, after carrying a database migrated before the migrations
+ * were split by concern over to the split files (`carryOverMigrationsBeforeSplit`). Concurrent
+ * callers wait for each other (advisory lock).
+ */
 export async function migrateApp(databaseUrl: string, log: Logger): Promise<void> {
+  if ((await carryOverMigrationsBeforeSplit(databaseUrl)) === 'carried-over')
+    log.info('carried the migrations from before the split by concern over to the files that replaced them')
   const applied = await runner({
     databaseUrl,
     dir: MIGRATIONS_DIR,

@@ -6,22 +6,19 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
-import { io as connectSocket, type Socket } from 'socket.io-client'
+import { type Socket } from 'socket.io-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { newer } from '@/lib/client/job-cache'
 import { JOB_CHANGED_EVENT } from '@/lib/jobs/events'
 import { JobSnapshot, PROGRESS_MESSAGE_MAX } from '@/lib/jobs/job'
-import { createPool } from '@/lib/server/db'
-import { enqueueJob, stopProducer } from '@/lib/server/enqueue'
+import { enqueueJob } from '@/lib/server/enqueue'
 import { findJob } from '@/lib/server/job-store'
 import { signRealtimeToken } from '@/lib/server/tokens'
-import { watchJobs, type JobWatch } from '@/test/job-watch'
-import { createTestDatabase, type TestDatabase } from '@/test/kit'
-import { createLogger } from './logger'
+import { setupJobWatch } from '@/test/job-watch'
+import { connectJobSocket, setupTestDatabase, setupTestWorker } from '@/test/kit'
 import { defineQueue } from '@/lib/jobs/queue'
 import { QueueService } from './queue-service'
-import { startWorker, type Worker } from './worker'
 
 const Item = z.object({
   mode: z.enum(['chatty', 'message', 'big', 'steady']),
@@ -106,10 +103,6 @@ class ProgressQueue extends QueueService<typeof progressQueue> {
 const SECRET = 'p'.repeat(40)
 const owner = 'abababab-abab-4bab-8bab-abababababab'
 
-let db: TestDatabase
-let worker: Worker
-let pool: pg.Pool
-let watch: JobWatch
 let socket: Socket
 /** Every payload on the socket.io postgres adapter's channel (`<channelPrefix>#<namespace>`), in order. */
 const ADAPTER_CHANNEL = 'socket.io#/'
@@ -118,51 +111,35 @@ let adapterListener: pg.Client
 /** Every `queue.job.changed` event the owner's socket received, in arrival order. */
 const events: { snapshot: JobSnapshot; at: number }[] = []
 
+const db = setupTestDatabase()
+const watch = setupJobWatch(db)
+
 beforeAll(async () => {
-  db = await createTestDatabase()
-  pool = createPool(db.url, { max: 3 })
-  watch = await watchJobs(db.url)
   adapterListener = new pg.Client({ connectionString: db.url })
   await adapterListener.connect()
   adapterListener.on('notification', (n) => adapterPackets.push(n.payload ?? ''))
   await adapterListener.query(`LISTEN "${ADAPTER_CHANNEL}"`)
-  worker = await startWorker({
-    databaseUrl: db.url,
-    queues: [ProgressQueue],
-    secret: SECRET,
-    log: createLogger('test-worker'),
-    realtimePort: 0,
-    origins: [],
-  })
-  socket = connectSocket(`http://127.0.0.1:${worker.realtime.port}`, {
-    transports: ['websocket'],
-    auth: { token: await signRealtimeToken(SECRET, owner) },
-    reconnection: false,
-    forceNew: true,
-  })
-  socket.on(JOB_CHANGED_EVENT, (raw: unknown) => {
+})
+
+const worker = setupTestWorker(db, [ProgressQueue], { secret: SECRET, realtimePort: 0 })
+
+beforeAll(async () => {
+  const token = await signRealtimeToken(SECRET, owner)
+  const onJobChanged = (raw: unknown) => {
     events.push({ snapshot: JobSnapshot.strict().parse(raw), at: Date.now() })
     for (const check of [...eventWaiters]) check()
-  })
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', resolve)
-    socket.once('connect_error', reject)
-  })
+  }
+  socket = await connectJobSocket(worker.realtime.port!, token, onJobChanged, { reconnection: false })
 })
 
 afterAll(async () => {
   socket?.disconnect()
   for (const g of gates.values()) g.resolve()
-  await worker?.stop(1000)
-  await watch?.close()
   await adapterListener?.end()
-  await stopProducer(pool)
-  await pool?.end()
-  await db?.drop()
 })
 
 function enqueue(item: Partial<Item>) {
-  return enqueueJob(pool, { queue: 'progress', ownerId: owner, payload: item })
+  return enqueueJob(db.pool, { queue: 'progress', ownerId: owner, payload: item })
 }
 
 const eventWaiters = new Set<() => void>()
@@ -212,7 +189,7 @@ describe('progress reported on every iteration', () => {
       await nextEvent(job.id, (s) => s.state === 'completed')
 
       // JobSnapshot drops findJob's ownerId: what a client holds.
-      const row = JobSnapshot.parse(await findJob(pool, job.id))
+      const row = JobSnapshot.parse(await findJob(db.pool, job.id))
       const durationS = (Date.parse(row.settledAt!) - Date.parse(row.startedAt!)) / 1000
       // What the reports cost, counted in the database, statement by statement (nothing else
       // changes a job in this database meanwhile):
@@ -268,7 +245,7 @@ describe('a progress write the database holds up', () => {
     await nextEvent(job.id, (s) => s.state === 'active' && (s.progress?.current ?? 0) > 0)
     // Another transaction holds the job's row, so the next coalesced progress write waits for it
     // while the handler goes on reporting (and, unless the runner orders them, emits go on).
-    const holder = await pool.connect()
+    const holder = await db.pool.connect()
     try {
       await holder.query('BEGIN')
       await holder.query('SELECT 1 FROM app.jobs WHERE id = $1 FOR UPDATE', [job.id])
@@ -276,7 +253,7 @@ describe('a progress write the database holds up', () => {
         .poll(
           async () =>
             (
-              await pool.query<{ n: number }>(
+              await db.pool.query<{ n: number }>(
                 `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE app.jobs SET progress%'`,
               )
             ).rows[0]!.n,
@@ -342,7 +319,7 @@ describe('progress messages', () => {
     gate(`${job.id}:0`).resolve()
     const completed = await nextEvent(job.id, (s) => s.state === 'completed')
     expect(completed.progress).toEqual({ current: 1, total: 1, message: expected })
-    expect((await findJob(pool, job.id))!.progress!.message).toBe(expected)
+    expect((await findJob(db.pool, job.id))!.progress!.message).toBe(expected)
   })
 })
 
@@ -356,7 +333,7 @@ describe("snapshots over PostgreSQL's 8000-byte NOTIFY limit", () => {
       expect(halfway.payload).toMatchObject({ pad: 'ü'.repeat(10_000) })
       gate(`${job.id}:big`).resolve()
       const completed = await nextEvent(job.id, (s) => s.state === 'completed')
-      const snapshot = JobSnapshot.parse(await findJob(pool, job.id))
+      const snapshot = JobSnapshot.parse(await findJob(db.pool, job.id))
       expect(Buffer.byteLength(JSON.stringify(snapshot.result))).toBeGreaterThan(8_000)
       expect(completed).toEqual(snapshot)
       expect(newestEvent(job.id)).toEqual(snapshot)

@@ -1,13 +1,10 @@
-import type pg from 'pg'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { createPool } from '@/lib/server/db'
-import { enqueueJob, stopProducer } from '@/lib/server/enqueue'
+import { enqueueJob } from '@/lib/server/enqueue'
 import { requestCancel } from '@/lib/server/job-store'
-import { createTestDatabase, waitForJob, type TestDatabase, startTestWorker } from '@/test/kit'
+import { setupTestDatabase, setupTestWorker, waitForJob } from '@/test/kit'
 import { defineQueue } from '@/lib/jobs/queue'
 import { QueueService } from './queue-service'
-import type { Worker } from './worker'
 
 /** A queue whose handler does what the item says, so each test scripts its own job. */
 const Step = z.object({
@@ -51,27 +48,12 @@ class ScriptedQueue extends QueueService<typeof scriptedQueue> {
     }
   }
 }
-
-let db: TestDatabase
-let worker: Worker
-let pool: pg.Pool
+const db = setupTestDatabase({ poolMax: 2 })
+setupTestWorker(db, [ScriptedQueue])
 const owner = '11111111-1111-4111-8111-111111111111'
 
-beforeAll(async () => {
-  db = await createTestDatabase()
-  pool = createPool(db.url, { max: 2 })
-  worker = await startTestWorker(db, [ScriptedQueue])
-})
-
-afterAll(async () => {
-  await worker?.stop(1000)
-  await stopProducer(pool)
-  await pool?.end()
-  await db?.drop()
-})
-
 function enqueue(item: Partial<Step>) {
-  return enqueueJob(pool, { queue: 'scripted', ownerId: owner, payload: { mode: 'complete', ...item } })
+  return enqueueJob(db.pool, { queue: 'scripted', ownerId: owner, payload: { mode: 'complete', ...item } })
 }
 
 describe('QueueRunner', () => {
@@ -102,7 +84,7 @@ describe('QueueRunner', () => {
   it('stops a running job at its next checkCancelled when its owner cancels', async () => {
     const job = await enqueue({ mode: 'wait-cancel' })
     await waitForJob(db.url, job.id, 'active')
-    const outcome = await requestCancel(pool, job.id, owner)
+    const outcome = await requestCancel(db.pool, job.id, owner)
     expect(outcome.kind).toBe('cancelling')
     const cancelled = await waitForJob(db.url, job.id, 'cancelled', 5_000)
     expect(cancelled.cancelRequested).toBe(true)

@@ -7,33 +7,28 @@
  */
 import { randomUUID } from 'node:crypto'
 import fc from 'fast-check'
-import type pg from 'pg'
 import { io as connectSocket, type Socket } from 'socket.io-client'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { JOB_SUBSCRIBE_EVENT, MAX_CLIENT_MESSAGE_BYTES } from '@/lib/jobs/events'
-import { createPool } from '@/lib/server/db'
 import { insertJob } from '@/lib/server/job-store'
 import { signRealtimeToken } from '@/lib/server/tokens'
-import { createTestDatabase, type TestDatabase } from '@/test/kit'
-import { startRealtime, type Realtime } from './realtime'
+import { setupTestDatabase } from '@/test/kit'
+import { type Realtime, startRealtime } from './realtime'
 
 const SECRET = 'realtime-input-secret-realtime-input-secret'
 
-let db: TestDatabase
-let pool: pg.Pool
+const db = setupTestDatabase({ poolMax: 4 })
 let realtime: Realtime
 let url: string
 const logged: string[] = []
 const sockets: Socket[] = []
 
 beforeAll(async () => {
-  db = await createTestDatabase()
-  pool = createPool(db.url, { max: 4 })
   const record = (level: string) => (message: string) => {
     logged.push(`${level} ${message}`)
   }
   realtime = await startRealtime({
-    pool,
+    pool: db.pool,
     secret: SECRET,
     log: { info: record('info'), warn: record('warn'), error: record('error') },
     port: 0,
@@ -48,8 +43,6 @@ afterEach(() => {
 
 afterAll(async () => {
   await realtime?.close()
-  await pool?.end()
-  await db?.drop()
 })
 
 /**
@@ -85,7 +78,7 @@ async function viewerSocket(viewerId: string) {
 
 async function jobOf(ownerId: string): Promise<string> {
   const id = randomUUID()
-  await insertJob(pool, { id, queue: 'steps', ownerId, payload: {} })
+  await insertJob(db.pool, { id, queue: 'steps', ownerId, payload: {} })
   return id
 }
 

@@ -2,31 +2,26 @@
  * Who may open a socket: `APP_ORIGIN` is checked on every handshake, websocket and polling alike,
  * so a page on another site cannot open a socket even with a valid token.
  */
-import type pg from 'pg'
 import { io as connectSocket, type Socket } from 'socket.io-client'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { createPool } from '@/lib/server/db'
 import { signRealtimeToken } from '@/lib/server/tokens'
-import { createTestDatabase, type TestDatabase } from '@/test/kit'
-import { startRealtime, type Realtime } from './realtime'
+import { setupTestDatabase } from '@/test/kit'
+import { type Realtime, startRealtime } from './realtime'
 
 const SECRET = 'o'.repeat(40)
 const APP = 'http://app.example.test:3000'
 const FOREIGN = 'https://evil.example.test'
 const viewer = 'cccccccc-cccc-4ccc-8ccc-cccccccccccc'
 
-let db: TestDatabase
-let pool: pg.Pool
+const db = setupTestDatabase()
 let realtime: Realtime
 let url: string
 const sockets: Socket[] = []
 
 beforeAll(async () => {
-  db = await createTestDatabase()
-  pool = createPool(db.url, { max: 3 })
   const quiet = () => undefined
   realtime = await startRealtime({
-    pool,
+    pool: db.pool,
     secret: SECRET,
     log: { info: quiet, warn: quiet, error: quiet },
     port: 0,
@@ -41,8 +36,6 @@ afterEach(() => {
 
 afterAll(async () => {
   await realtime?.close()
-  await pool?.end()
-  await db?.drop()
 })
 
 /** Opens a socket with a valid viewer token from `origin`; resolves how the handshake ended. */

@@ -1,19 +1,15 @@
 import { SignJWT } from 'jose'
-import type pg from 'pg'
 import { io as connectSocket, type Socket } from 'socket.io-client'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { JOB_CHANGED_EVENT, JOB_SUBSCRIBE_EVENT } from '@/lib/jobs/events'
 import { JobSnapshot, type JobState } from '@/lib/jobs/job'
-import { createPool } from '@/lib/server/db'
-import { enqueueJob, stopProducer } from '@/lib/server/enqueue'
+import { enqueueJob } from '@/lib/server/enqueue'
 import { findJobForOwner } from '@/lib/server/job-store'
 import { signRealtimeToken, signSessionToken } from '@/lib/server/tokens'
-import { createTestDatabase, waitForJob, type TestDatabase } from '@/test/kit'
-import { createLogger } from './logger'
+import { setupTestDatabase, setupTestWorker, waitForJob } from '@/test/kit'
 import { defineQueue } from '@/lib/jobs/queue'
 import { QueueService } from './queue-service'
-import { startWorker, type Worker } from './worker'
 
 /** Reports progress, then holds until the test opens its gate (if any), then completes. */
 const Item = z.object({ steps: z.number().int().default(3), hold: z.string().optional() })
@@ -38,36 +34,18 @@ const SECRET = 'r'.repeat(40)
 const viewerA = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa'
 const viewerB = 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb'
 
-let db: TestDatabase
-let worker: Worker
-let pool: pg.Pool
+const db = setupTestDatabase()
+const worker = setupTestWorker(db, [StepsQueue], { secret: SECRET, realtimePort: 0 })
 let url: string
 const sockets: Socket[] = []
 
-beforeAll(async () => {
-  db = await createTestDatabase()
-  pool = createPool(db.url, { max: 3 })
-  worker = await startWorker({
-    databaseUrl: db.url,
-    queues: [StepsQueue],
-    secret: SECRET,
-    log: createLogger('test-worker'),
-    realtimePort: 0,
-    origins: [],
-  })
+beforeAll(() => {
   expect(worker.realtime.port).toBeGreaterThan(0)
   url = `http://127.0.0.1:${worker.realtime.port}`
 })
 
 afterEach(() => {
   for (const socket of sockets.splice(0)) socket.disconnect()
-})
-
-afterAll(async () => {
-  await worker?.stop(1000)
-  await stopProducer(pool)
-  await pool?.end()
-  await db?.drop()
 })
 
 function openSocket(auth?: Record<string, unknown>): Socket {
@@ -140,7 +118,7 @@ async function viewerSocket(viewerId: string) {
 }
 
 function enqueue(ownerId: string, item: Partial<Item>) {
-  return enqueueJob(pool, { queue: 'steps', ownerId, payload: item })
+  return enqueueJob(db.pool, { queue: 'steps', ownerId, payload: item })
 }
 
 const LIFECYCLE: JobState[] = ['queued', 'active', 'completed']
@@ -199,7 +177,7 @@ describe('realtime server', () => {
     const completed = await a.next((e) => e.id === job.id && e.state === 'completed')
     expect(completed.progress).toEqual({ current: 4, total: 4, message: 'Step 4' })
     expect(completed.result).toEqual({ steps: 4 })
-    expect(completed).toEqual(await findJobForOwner(pool, job.id, viewerA))
+    expect(completed).toEqual(await findJobForOwner(db.pool, job.id, viewerA))
 
     const ofJob = a.events.filter((e) => e.id === job.id)
     expect(new Set(ofJob.map((e) => e.seq)).size).toBe(ofJob.length) // no duplicates
@@ -235,7 +213,7 @@ describe('realtime server', () => {
     )
     expect(await a.subscribe({ jobId: job.id })).toEqual({
       ok: true,
-      value: await findJobForOwner(pool, job.id, viewerA),
+      value: await findJobForOwner(db.pool, job.id, viewerA),
     })
   })
 

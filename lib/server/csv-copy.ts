@@ -3,7 +3,7 @@
  * `COPY (SELECT ...) TO STDOUT WITH (FORMAT csv, HEADER)` formats the rows in the database (about
  * ten times faster than formatting them in JavaScript); `CopyCsv` below only adds what COPY
  * cannot: the BOM, CRLF record ends, and a running count of records for progress. Together with
- * `app.csv_text()` on every text column (workers/migrations/1733000001400_csv-text.sql), the bytes
+ * `app.csv_text()` on every text column (workers/migrations/1734000000000_core-jobs.sql), the bytes
  * equal those of `csvStringifier` in ./csv.ts, the path for rows formatted in JavaScript.
  */
 import { Transform, type TransformCallback } from 'node:stream'

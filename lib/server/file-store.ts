@@ -10,7 +10,7 @@ import type { Queryable } from './db'
 /** Size of one stored part, in bytes (1 MiB). */
 export const PART_BYTES = 1024 * 1024
 
-/** SQLSTATE the file-part fence raises (workers/migrations/1733000001501_file-parts-by-attempt.sql). */
+/** SQLSTATE the file-part fence raises (workers/migrations/1734000000000_core-jobs.sql). */
 const NOT_OWNING_ATTEMPT = 'NBJ01'
 
 /**

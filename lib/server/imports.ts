@@ -2,7 +2,7 @@
  * SQL of the CSV import example: staging an attempt's rows in batches, publishing them in one
  * transaction, and reading the published rows and the rejected ones back for their owner.
  * Tables: app.import_staged_cities, app.imported_cities, app.import_rejections,
- * app.import_publications (workers/migrations/1733000001300_imports.sql).
+ * app.import_publications (workers/migrations/1734000000900_demo-cities.sql).
  */
 import type pg from 'pg'
 import QueryStream from 'pg-query-stream'

@@ -3,31 +3,27 @@
  * installed pg-boss. When a pg-boss upgrade moves one of them, this file fails and names it.
  */
 import { randomUUID } from 'node:crypto'
-import pg from 'pg'
 import { PgBoss } from 'pg-boss'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestDatabase, type TestDatabase } from '@/test/kit'
+import { setupTestDatabase } from '@/test/kit'
 import { withTransaction } from './db'
 import {
-  PGBOSS_SCHEMA,
   affectedCount,
   backdateHeartbeat,
   bossJobState,
   countBossJobs,
   onConnection,
+  PGBOSS_SCHEMA,
   reconcileLostJobs,
   stuckJobs,
   touchAttempts,
 } from './pgboss'
 
 const QUEUE = 'door'
-let db: TestDatabase
-let pool: pg.Pool
+const db = setupTestDatabase({ poolMax: 4 })
 let boss: PgBoss
 
 beforeAll(async () => {
-  db = await createTestDatabase()
-  pool = new pg.Pool({ connectionString: db.url, max: 4 })
   boss = new PgBoss({ connectionString: db.url, schema: PGBOSS_SCHEMA, supervise: false, schedule: false, max: 2 })
   boss.on('error', () => undefined)
   await boss.start()
@@ -36,8 +32,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await boss?.stop({ graceful: false, close: true })
-  await pool?.end()
-  await db?.drop()
 })
 
 /** Sends one job and claims it: its attempt as `touch`, `fail` and `complete` take it. */
@@ -50,7 +44,7 @@ async function claimOne(): Promise<{ id: string; retryCount: number }> {
 
 describe('pg-boss internals the template relies on', () => {
   it('keeps its jobs in <schema>.job with the columns and states our queries read', async () => {
-    const { rows } = await pool.query<{ column_name: string }>(
+    const { rows } = await db.pool.query<{ column_name: string }>(
       `SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'job'`,
       [PGBOSS_SCHEMA],
     )
@@ -66,35 +60,35 @@ describe('pg-boss internals the template relies on', () => {
         'heartbeat_seconds',
       ]),
     )
-    const states = await pool.query<{ state: string }>(
+    const states = await db.pool.query<{ state: string }>(
       `SELECT unnest(enum_range(NULL::${PGBOSS_SCHEMA}.job_state))::text AS state`,
     )
     expect(states.rows.map((r) => r.state)).toEqual(
       expect.arrayContaining(['created', 'retry', 'active', 'completed', 'failed', 'cancelled']),
     )
     // The queries that read it run (an empty app.jobs changes nothing, finds nothing).
-    await expect(reconcileLostJobs(pool, [])).resolves.toBe(0)
-    await expect(stuckJobs(pool)).resolves.toEqual([])
+    await expect(reconcileLostJobs(db.pool, [])).resolves.toBe(0)
+    await expect(stuckJobs(db.pool)).resolves.toEqual([])
   })
 
   it('runs its statements on our connection, inside our transaction, through onConnection', async () => {
     const id = randomUUID()
     await expect(
-      withTransaction(pool, async (client) => {
+      withTransaction(db.pool, async (client) => {
         await boss.send(QUEUE, {}, { id, ...onConnection(client) })
         expect(await bossJobState(client, QUEUE, id)).toBe('created')
         throw new Error('roll back')
       }),
     ).rejects.toThrow('roll back')
-    expect(await bossJobState(pool, QUEUE, id)).toBeNull()
+    expect(await bossJobState(db.pool, QUEUE, id)).toBeNull()
   })
 
   it('answers touch with the ids it still counts as active attempts', async () => {
     const attempt = await claimOne()
     expect(await touchAttempts(boss, QUEUE, [attempt])).toEqual(new Set([attempt.id]))
     // A heartbeat an hour old is what stuckJobs looks for; touch refreshes it.
-    await backdateHeartbeat(pool, QUEUE, attempt.id, 3600)
-    const { rows } = await pool.query<{ stale: boolean }>(
+    await backdateHeartbeat(db.pool, QUEUE, attempt.id, 3600)
+    const { rows } = await db.pool.query<{ stale: boolean }>(
       `SELECT heartbeat_on < now() - interval '59 minutes' AS stale FROM ${PGBOSS_SCHEMA}.job WHERE id = $1`,
       [attempt.id],
     )
@@ -105,13 +99,13 @@ describe('pg-boss internals the template relies on', () => {
     )
     await boss.complete(QUEUE, attempt)
     expect(await touchAttempts(boss, QUEUE, [attempt])).toEqual(new Set())
-    expect(await bossJobState(pool, QUEUE, attempt.id)).toBe('completed')
+    expect(await bossJobState(db.pool, QUEUE, attempt.id)).toBe('completed')
   })
 
   it('reports how many jobs a command changed as a numeric affected', async () => {
     const attempt = await claimOne()
     await boss.fail(QUEUE, attempt, { reason: 'test' })
-    expect(await bossJobState(pool, QUEUE, attempt.id)).toBe('retry')
+    expect(await bossJobState(db.pool, QUEUE, attempt.id)).toBe('retry')
     expect(affectedCount(await boss.cancel(QUEUE, attempt.id))).toBe(1)
     expect(affectedCount(await boss.retry(QUEUE, attempt.id))).toBe(0)
     expect(affectedCount(await boss.resume(QUEUE, attempt.id))).toBe(1)

@@ -4,47 +4,29 @@
  * is enqueued, run by the real worker, and its result parsed by its contract and shown by its
  * renderer in the same JobCard every page uses. No other file of the app knows about it.
  */
-import type pg from 'pg'
 import { createElement } from 'react'
 import { renderToStaticMarkup } from 'react-dom/server'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { ZodError } from 'zod'
 import { JobCard } from '@/app/_components/job-card'
-import { createPool } from '@/lib/server/db'
-import { stopProducer } from '@/lib/server/enqueue'
 import { enqueue } from '@/lib/server/enqueue-limited'
-import { createTestDatabase, startTestWorker, waitForJob, type TestDatabase } from '@/test/kit'
-import type { Worker } from '@/workers/worker'
+import { setupTestDatabase, setupTestWorker, waitForJob } from '@/test/kit'
 import { cityStatsQueue } from './city-stats'
 import { testProviders, testQueues } from './registry'
 
-let db: TestDatabase
-let worker: Worker
-let pool: pg.Pool
+const db = setupTestDatabase()
+const worker = setupTestWorker(db, Object.values(testProviders))
 const owner = '71717171-7171-4717-8717-717171717171'
-
-beforeAll(async () => {
-  db = await createTestDatabase()
-  pool = createPool(db.url, { max: 3 })
-  worker = await startTestWorker(db, Object.values(testProviders))
-})
-
-afterAll(async () => {
-  await worker?.stop(1000)
-  await stopProducer(pool)
-  await pool?.end()
-  await db?.drop()
-})
 
 describe('a queue added through the public contracts', () => {
   it('runs, and its result is parsed by its contract and shown by its own renderer on the job card', async () => {
     // Form input as typed: the contract's schema trims and upper-cases it before it is stored.
-    const outcome = await enqueue(pool, cityStatsQueue, { ownerId: owner, payload: { country: ' ad ' } })
+    const outcome = await enqueue(db.pool, cityStatsQueue, { ownerId: owner, payload: { country: ' ad ' } })
     if (outcome.kind !== 'enqueued') throw new Error(`expected a job, got ${outcome.kind}`)
     expect(outcome.job.payload).toEqual({ country: 'AD' })
     const done = await waitForJob(db.url, outcome.job.id, 'completed')
 
-    const { rows } = await pool.query<{ cities: number; population: string; name: string; largest: string }>(
+    const { rows } = await db.pool.query<{ cities: number; population: string; name: string; largest: string }>(
       `SELECT count(*) OVER ()::int AS cities, (sum(c.population) OVER ())::text AS population, c.name,
               c.population::text AS largest
        FROM app.cities c WHERE c.country = 'AD' ORDER BY c.population DESC, c.id LIMIT 1`,
@@ -77,13 +59,13 @@ describe('a queue added through the public contracts', () => {
   })
 
   it('refuses a payload its contract rejects before anything is stored', async () => {
-    const before = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM app.jobs WHERE owner_id = $1', [
+    const before = await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM app.jobs WHERE owner_id = $1', [
       owner,
     ])
-    await expect(enqueue(pool, cityStatsQueue, { ownerId: owner, payload: { country: 'AND' } })).rejects.toThrow(
+    await expect(enqueue(db.pool, cityStatsQueue, { ownerId: owner, payload: { country: 'AND' } })).rejects.toThrow(
       ZodError,
     )
-    const after = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM app.jobs WHERE owner_id = $1', [
+    const after = await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM app.jobs WHERE owner_id = $1', [
       owner,
     ])
     expect(after.rows[0]!.n).toBe(before.rows[0]!.n)
@@ -95,13 +77,13 @@ describe('a queue added through the public contracts', () => {
     const flooder = '72727272-7272-4727-8727-727272727272'
     const request = { ownerId: flooder, payload: { country: 'LI' } }
     const outcomes = [
-      await enqueue(pool, cityStatsQueue, request),
-      await enqueue(pool, cityStatsQueue, request),
-      await enqueue(pool, cityStatsQueue, request),
+      await enqueue(db.pool, cityStatsQueue, request),
+      await enqueue(db.pool, cityStatsQueue, request),
+      await enqueue(db.pool, cityStatsQueue, request),
     ]
     expect(outcomes.map((o) => o.kind)).toEqual(['enqueued', 'enqueued', 'limited'])
     expect(outcomes[2]).toEqual({ kind: 'limited', limit: cityStatsQueue.limitPerOwner })
-    expect((await enqueue(pool, cityStatsQueue, request, { limit: 'unlimited' })).kind).toBe('enqueued')
-    expect((await enqueue(pool, cityStatsQueue, request, { limit: 5 })).kind).toBe('enqueued')
+    expect((await enqueue(db.pool, cityStatsQueue, request, { limit: 'unlimited' })).kind).toBe('enqueued')
+    expect((await enqueue(db.pool, cityStatsQueue, request, { limit: 5 })).kind).toBe('enqueued')
   })
 })

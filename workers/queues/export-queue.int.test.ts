@@ -2,43 +2,34 @@ import { parse } from 'csv-parse/sync'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { JOB_CHANGED_CHANNEL } from '@/lib/jobs/events'
-import { EXPORTS_QUEUE, ExportResult } from '@/lib/jobs/exports'
+import { ExportResult, EXPORTS_QUEUE } from '@/lib/jobs/exports'
 import { JobSnapshot } from '@/lib/jobs/job'
-import { createPool } from '@/lib/server/db'
-import { enqueueJob, stopProducer } from '@/lib/server/enqueue'
+import { enqueueJob } from '@/lib/server/enqueue'
 import { readFile } from '@/lib/server/file-store'
 import { requestCancel } from '@/lib/server/job-store'
-import { createTestDatabase, waitForJob, type TestDatabase, startTestWorker } from '@/test/kit'
-import type { Worker } from '../worker'
+import { setupTestDatabase, setupTestWorker, waitForJob } from '@/test/kit'
 import { ExportQueue } from './export-queue'
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf])
 const HEADER = ['id', 'name', 'country', 'admin_code', 'population', 'latitude', 'longitude']
 const ALL_CITIES = 135_233
 
-let db: TestDatabase
-let worker: Worker
-let pool: pg.Pool
-const owner = '22222222-2222-4222-8222-222222222222'
-
-beforeAll(async () => {
-  // COPY writes all cities in well under a second; at this cap (read when the worker starts) an
-  // all-cities export runs for about 1.4 s, so the cancel test below can catch one running.
+// COPY writes all cities in well under a second; at this cap (read when the worker starts) an
+// all-cities export runs for about 1.4 s, so the cancel test below can catch one running.
+// Registered first, so it runs before the worker starts.
+beforeAll(() => {
   vi.stubEnv('EXPORT_ROWS_PER_SECOND', '100000')
-  db = await createTestDatabase()
-  pool = createPool(db.url, { max: 3 })
-  // Write progress to app.jobs often, so the cancel test can see a running export's progress
-  // well before an all-cities export (1-2 s) finishes. Everything else runs as in production.
-  worker = await startTestWorker(db, [ExportQueue], { timing: { progressWriteMs: 50 } })
 })
 
-afterAll(async () => {
+afterAll(() => {
   vi.unstubAllEnvs()
-  await worker?.stop(1000)
-  await stopProducer(pool)
-  await pool?.end()
-  await db?.drop()
 })
+
+const db = setupTestDatabase()
+// Write progress to app.jobs often, so the cancel test can see a running export's progress
+// well before an all-cities export (1-2 s) finishes. Everything else runs as in production.
+setupTestWorker(db, [ExportQueue], { timing: { progressWriteMs: 50 } })
+const owner = '22222222-2222-4222-8222-222222222222'
 
 interface CityRow {
   id: number
@@ -51,12 +42,12 @@ interface CityRow {
 }
 
 function exportCities(query: Record<string, unknown>) {
-  return enqueueJob(pool, { queue: EXPORTS_QUEUE, ownerId: owner, payload: query })
+  return enqueueJob(db.pool, { queue: EXPORTS_QUEUE, ownerId: owner, payload: query })
 }
 
 /** The stored file of `jobId`, read straight from its parts, which must be numbered 0..n-1. */
 async function storedFile(jobId: string): Promise<Buffer> {
-  const { rows } = await pool.query<{ part: number; data: Buffer }>(
+  const { rows } = await db.pool.query<{ part: number; data: Buffer }>(
     'SELECT part, data FROM app.job_file_parts WHERE job_id = $1 ORDER BY part',
     [jobId],
   )
@@ -66,7 +57,7 @@ async function storedFile(jobId: string): Promise<Buffer> {
 
 /** The rows SQL returns for a query, written independently of the export's own query builder. */
 async function citiesWhere(sql: string, values: unknown[] = []): Promise<CityRow[]> {
-  const { rows } = await pool.query<CityRow>(
+  const { rows } = await db.pool.query<CityRow>(
     `SELECT id, name, country, admin_code, population, latitude, longitude FROM app.cities ${sql} ORDER BY id`,
     values,
   )
@@ -168,13 +159,13 @@ describe('ExportQueue', () => {
     const job = await exportCities({ country: 'de', minPopulation: '20000' })
     const done = await waitForJob(db.url, job.id, ['completed', 'failed'])
     const [{ n: rows } = { n: -1 }] = (
-      await pool.query<{ n: number }>(
+      await db.pool.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM app.cities WHERE country = 'DE' AND population >= 20000`,
       )
     ).rows
     const {
       rows: [stored],
-    } = await pool.query<{ bytes: number }>(
+    } = await db.pool.query<{ bytes: number }>(
       'SELECT coalesce(sum(octet_length(data)), 0)::int AS bytes FROM app.job_file_parts WHERE job_id = $1',
       [job.id],
     )
@@ -198,7 +189,7 @@ describe('ExportQueue', () => {
     expect(done.error).toBeNull()
     expect(done.settledAt).not.toBeNull()
     // The download route streams the file with readFile: it must give back the same bytes.
-    const served = Buffer.from(await new Response(readFile(pool, job.id)).arrayBuffer())
+    const served = Buffer.from(await new Response(readFile(db.pool, job.id)).arrayBuffer())
     expect(served.equals(await storedFile(job.id))).toBe(true)
   })
 
@@ -268,7 +259,7 @@ describe('ExportQueue', () => {
     expect(running.state).toBe('active')
     expect(running.progress?.total).toBe(ALL_CITIES)
 
-    const outcome = await requestCancel(pool, job.id, owner)
+    const outcome = await requestCancel(db.pool, job.id, owner)
     expect(outcome.kind).toBe('cancelling')
     const cancelled = await waitForJob(db.url, job.id, ['cancelled', 'completed', 'failed'], 5_000)
     expect(cancelled.state).toBe('cancelled')
@@ -276,7 +267,9 @@ describe('ExportQueue', () => {
     expect(cancelled.progress!.current).toBeLessThan(ALL_CITIES)
     const {
       rows: [parts],
-    } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM app.job_file_parts WHERE job_id = $1', [job.id])
+    } = await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM app.job_file_parts WHERE job_id = $1', [
+      job.id,
+    ])
     expect(parts!.n).toBe(0)
   })
 })

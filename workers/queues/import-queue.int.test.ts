@@ -6,15 +6,13 @@
 import { randomUUID } from 'node:crypto'
 import { parse } from 'csv-parse/sync'
 import pg from 'pg'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { beforeAll, describe, expect, it, vi } from 'vitest'
 import { JOB_CHANGED_CHANNEL } from '@/lib/jobs/events'
-import { IMPORTS_QUEUE, ImportResult } from '@/lib/jobs/imports'
+import { ImportResult, IMPORTS_QUEUE } from '@/lib/jobs/imports'
 import { JobSnapshot } from '@/lib/jobs/job'
 import type { ActionResult } from '@/lib/jobs/result'
 import type { Queryable } from '@/lib/server/db'
-import { createTestDatabase, startTestWorker, waitForJob, type TestDatabase } from '@/test/kit'
-import type { QueueClass } from '../queue-service'
-import type { Worker } from '../worker'
+import { setupTestDatabase, setupTestWorker, setupWebTier, waitForJob } from '@/test/kit'
 // Imported with the kit, before vi.resetModules(): the worker and the queue must share one
 // queue-service module (its AsyncLocalStorage is how handleItem finds its job).
 import { ImportQueue } from './import-queue'
@@ -22,12 +20,7 @@ import { ImportQueue } from './import-queue'
 /** The cookie `cookies()` answers with (see the mock below). */
 const session = vi.hoisted(() => ({ cookie: undefined as string | undefined }))
 
-vi.mock('next/headers', () => ({
-  cookies: async () => {
-    const value = session.cookie
-    return { get: (name: string) => (name === 'nbj_session' && value !== undefined ? { name, value } : undefined) }
-  },
-}))
+vi.mock('next/headers', async () => (await import('@/test/session-cookie')).sessionHeaders(session))
 
 const SECRET = 'imports-test-secret-imports-test-secret-imports'
 const MAX_BYTES = 12 * 1024 * 1024
@@ -38,45 +31,25 @@ type UploadRoute = typeof import('@/app/api/imports/route')
 type RejectedRoute = typeof import('@/app/imports/[jobId]/rejected/route')
 let uploadRoute: UploadRoute
 let rejectedRoute: RejectedRoute
-let db: TestDatabase
-let worker: Worker
-let sql: pg.Pool
-let webPool: () => pg.Pool
 let signSession: (secret: string, viewerId: string) => Promise<string>
 
-beforeAll(async () => {
-  db = await createTestDatabase()
-  // Before the first webEnv()/workerEnv() call, which memoises them.
-  vi.stubEnv('DATABASE_URL', db.url)
-  vi.stubEnv('SESSION_SECRET', SECRET)
-  vi.stubEnv('IMPORT_MAX_BYTES', String(MAX_BYTES))
-  vi.stubEnv('IMPORT_LIMIT_PER_VIEWER', '3')
+const db = setupTestDatabase()
+setupWebTier(db, {
+  SESSION_SECRET: SECRET,
+  IMPORT_MAX_BYTES: String(MAX_BYTES),
+  IMPORT_LIMIT_PER_VIEWER: '3',
   // Slow enough that an import of every city (135,233 rows) runs for seconds and can be
   // cancelled mid-way; the small files of the other tests still take a fraction of a second.
-  vi.stubEnv('IMPORT_ROWS_PER_SECOND', '20000')
-  delete (globalThis as { __nbjWebPool?: pg.Pool }).__nbjWebPool
-  vi.resetModules()
+  IMPORT_ROWS_PER_SECOND: '20000',
+})
+
+beforeAll(async () => {
   uploadRoute = await import('@/app/api/imports/route')
   rejectedRoute = await import('@/app/imports/[jobId]/rejected/route')
   signSession = (await import('@/lib/server/tokens')).signSessionToken
-  const { createPool, webPool: web } = await import('@/lib/server/db')
-  webPool = web
-  sql = createPool(db.url, { max: 3 })
-  worker = await startTestWorker(db, [ImportQueue as QueueClass], { timing: { progressWriteMs: 50 } })
 })
 
-afterAll(async () => {
-  await worker?.stop(2_000)
-  if (webPool) {
-    const { stopProducer } = await import('@/lib/server/enqueue')
-    await stopProducer(webPool())
-    await webPool().end()
-    delete (globalThis as { __nbjWebPool?: pg.Pool }).__nbjWebPool
-  }
-  await sql?.end()
-  await db?.drop()
-  vi.unstubAllEnvs()
-})
+setupTestWorker(db, [ImportQueue], { timing: { progressWriteMs: 50 }, stopGraceMs: 2_000 })
 
 /** A new viewer: their id and signed session cookie. */
 async function newViewer(): Promise<{ id: string; cookie: string }> {
@@ -130,7 +103,7 @@ interface CityRow {
 }
 
 async function importedRows(jobId: string): Promise<(CityRow & { row_number: number })[]> {
-  const { rows } = await sql.query<CityRow & { row_number: number }>(
+  const { rows } = await db.pool.query<CityRow & { row_number: number }>(
     `SELECT row_number, id, name, country, admin_code, population, latitude, longitude
        FROM app.imported_cities WHERE job_id = $1 ORDER BY row_number`,
     [jobId],
@@ -139,13 +112,13 @@ async function importedRows(jobId: string): Promise<(CityRow & { row_number: num
 }
 
 async function count(text: string, values: unknown[] = []): Promise<number> {
-  return (await sql.query<{ n: number }>(text, values)).rows[0]!.n
+  return (await db.pool.query<{ n: number }>(text, values)).rows[0]!.n
 }
 
 /** A cities export of `where`, written by the export's own CSV writer. */
 async function exportOf(where: string): Promise<{ csv: string; rows: CityRow[] }> {
   const { csvStringifier } = await import('@/lib/server/csv')
-  const { rows } = await sql.query<CityRow>(
+  const { rows } = await db.pool.query<CityRow>(
     `SELECT id, name, country, admin_code, population, latitude, longitude FROM app.cities ${where} ORDER BY id`,
   )
   const stringifier = csvStringifier(['id', 'name', 'country', 'admin_code', 'population', 'latitude', 'longitude'])
@@ -392,7 +365,7 @@ describe('cancelling', () => {
     const viewer = await newViewer()
     const earlier = await importFile(viewer, `${HEADER}\n1,Kept,BR,27,100,1,2\n`)
     expect(earlier.state).toBe('completed')
-    const before = await sql.query(
+    const before = await db.pool.query(
       'SELECT * FROM app.imported_cities WHERE owner_id = $1 ORDER BY job_id, row_number',
       [viewer.id],
     )
@@ -408,13 +381,14 @@ describe('cancelling', () => {
     expect(staged).toBeGreaterThan(0)
 
     const { requestCancel } = await import('@/lib/server/job-store')
-    expect((await requestCancel(sql, jobId, viewer.id)).kind).toBe('cancelling')
+    expect((await requestCancel(db.pool, jobId, viewer.id)).kind).toBe('cancelling')
     const done = await waitForJob(db.url, jobId, ['cancelled', 'completed', 'failed'])
     expect(done.state).toBe('cancelled')
 
-    const after = await sql.query('SELECT * FROM app.imported_cities WHERE owner_id = $1 ORDER BY job_id, row_number', [
-      viewer.id,
-    ])
+    const after = await db.pool.query(
+      'SELECT * FROM app.imported_cities WHERE owner_id = $1 ORDER BY job_id, row_number',
+      [viewer.id],
+    )
     expect(after.rows).toEqual(before.rows)
     expect(await count('SELECT count(*)::int AS n FROM app.import_staged_cities WHERE job_id = $1', [jobId])).toBe(0)
     expect(await count('SELECT count(*)::int AS n FROM app.import_rejections WHERE job_id = $1', [jobId])).toBe(0)
@@ -508,7 +482,7 @@ describe('the upload', () => {
     const recording: Queryable = {
       query: (text, values) => {
         if (text.includes('app.upload_parts')) readWhenStored.push(state.pulled)
-        return sql.query(text, values)
+        return db.pool.query(text, values)
       },
     }
     const outcome = await receiveUpload(recording, stream, { ownerId: owner, fileName: 'big.csv', maxBytes: 4 * total })
@@ -520,12 +494,12 @@ describe('the upload', () => {
     readWhenStored.forEach((read, part) =>
       expect(read, `part ${part}`).toBeLessThanOrEqual((part + 1) * PART_BYTES + 2 * chunk),
     )
-    const stored = await sql.query<{ n: number; bytes: number }>(
+    const stored = await db.pool.query<{ n: number; bytes: number }>(
       'SELECT count(*)::int AS n, sum(length(data))::int AS bytes FROM app.upload_parts WHERE upload_id = $1',
       [outcome.upload.id],
     )
     expect(stored.rows[0]).toEqual({ n: readWhenStored.length, bytes: total })
-    await sql.query('DELETE FROM app.uploads WHERE id = $1', [outcome.upload.id])
+    await db.pool.query('DELETE FROM app.uploads WHERE id = $1', [outcome.upload.id])
   })
 
   it('a viewer with as many imports running as the limit allows gets LIMITED, and no upload is kept', async () => {
@@ -543,7 +517,7 @@ describe('the upload', () => {
     // The three accepted uploads, and nothing of the refused one.
     expect(await count('SELECT count(*)::int AS n FROM app.uploads WHERE owner_id = $1', [viewer.id])).toBe(3)
     const { requestCancel } = await import('@/lib/server/job-store')
-    for (const id of started) await requestCancel(sql, id, viewer.id)
+    for (const id of started) await requestCancel(db.pool, id, viewer.id)
     for (const id of started) await waitForJob(db.url, id, ['cancelled', 'completed', 'failed'])
   })
 })
@@ -560,7 +534,7 @@ describe('ownership', () => {
     expect((await downloadRejected(me, done.id)).status).toBe(200)
 
     const { findJobForOwner } = await import('@/lib/server/job-store')
-    expect(await findJobForOwner(sql, done.id, other.id)).toBeNull()
+    expect(await findJobForOwner(db.pool, done.id, other.id)).toBeNull()
     expect(await count('SELECT count(*)::int AS n FROM app.imported_cities WHERE owner_id = $1', [other.id])).toBe(0)
 
     // Without a session, nothing is read and nothing is stored.
@@ -574,10 +548,14 @@ describe('ownership', () => {
     const other = await newViewer()
     const { receiveUpload } = await import('@/lib/server/uploads')
     const body = new Response(`${HEADER}\n1,A,BR,,1,2,3\n`).body
-    const stored = await receiveUpload(sql, body, { ownerId: other.id, fileName: 'theirs.csv', maxBytes: MAX_BYTES })
+    const stored = await receiveUpload(db.pool, body, {
+      ownerId: other.id,
+      fileName: 'theirs.csv',
+      maxBytes: MAX_BYTES,
+    })
     if (stored.kind !== 'stored') throw new Error(stored.kind)
     const { enqueueJob } = await import('@/lib/server/enqueue')
-    const job = await enqueueJob(sql, {
+    const job = await enqueueJob(db.pool, {
       queue: IMPORTS_QUEUE,
       ownerId: me.id,
       payload: { uploadId: stored.upload.id, fileName: 'theirs.csv', bytes: stored.upload.bytes },
@@ -587,6 +565,6 @@ describe('ownership', () => {
     expect(done.error?.message).toBe('The uploaded file is no longer available. Upload it again.')
     expect(await count('SELECT count(*)::int AS n FROM app.imported_cities WHERE job_id = $1', [job.id])).toBe(0)
     const { stopProducer } = await import('@/lib/server/enqueue')
-    await stopProducer(sql)
+    await stopProducer(db.pool)
   })
 })

@@ -1,26 +1,19 @@
 /**
- * One attempt of one job in this process: parses its payload, runs the handler with its abort
- * signal and progress tracker, and turns whatever happened into an `AttemptOutcome`. It also keeps
+ * One attempt of one job in this process: its state, its abort signal and progress tracker, the
+ * handler run through `runHandler` (which turns whatever happened into an `AttemptOutcome`), and
  * the attempt's limits: the expiry abort (just before pg-boss would expire it) and, when the
  * handler outlives a limit (the cancel grace, the expiry itself), it asks to be released: settled
  * without its handler, whose later writes are then discarded (every write is fenced by attempt).
  */
 import type pg from 'pg'
-import { errorRef, jobError } from '@/lib/jobs/errors'
 import type { AnyQueueContract } from '@/lib/jobs/queue'
 import type { JobProgress, JobSnapshot } from '@/lib/jobs/job'
 import { nextSeq, saveProgress } from '@/lib/server/job-store'
 import type { Logger } from '../logger'
-import {
-  JobFailedError,
-  runWithJobContext,
-  type ProgressMessage,
-  type ProgressReport,
-  type QueueOptions,
-  type QueueService,
-} from '../queue-service'
+import type { QueueOptions, QueueService } from '../queue-service'
 import { failedAttempt, type AbortReason, type AttemptOutcome } from './outcome'
 import { ProgressTracker, type ProgressIntervals } from './progress'
+import { runHandler } from './run-handler'
 import type { SettledAttempt } from './settler'
 
 export interface AttemptDeps {
@@ -78,35 +71,20 @@ export class Attempt {
         expireInSeconds * 1000 + 1_000,
       ),
     )
-    const parsed = queue.contract.payload.safeParse(payload)
-    if (!parsed.success) {
-      const ref = errorRef()
-      this.deps.log.error(
-        `job ${this.id} [ref ${ref}]: payload does not match ${queue.contract.name}'s schema: ${parsed.error}`,
-      )
-      // Retrying cannot fix a payload.
-      return { kind: 'failed', error: jobError('INVALID_PAYLOAD', { ref }), retryable: false }
-    }
-    const { id: jobId, ownerId, attempt, progress } = this
-    const context = {
-      jobId,
-      ownerId,
-      attempt,
-      signal: this.controller.signal,
-      reportProgress: (first: ProgressReport | number, total?: number, message?: ProgressMessage) =>
-        typeof first === 'number'
-          ? progress.report(first, total, message)
-          : progress.report(first.current, first.total, first.message),
-    }
-    try {
-      return { kind: 'completed', result: await runWithJobContext(context, () => queue.handleItem(parsed.data)) }
-    } catch (err) {
-      const reason = this.controller.signal.reason as AbortReason | undefined
-      if (reason === 'cancel') return { kind: 'cancelled' }
-      if (err instanceof JobFailedError)
-        return { kind: 'failed', error: jobError('FAILED', { message: err.publicMessage }), retryable: false }
-      return this.failure(err, reason)
-    }
+    const { id, ownerId, attempt, progress, controller } = this
+    return runHandler(
+      queue,
+      payload,
+      {
+        id,
+        ownerId,
+        attempt,
+        progress,
+        signal: controller.signal,
+        failure: (err, reason) => this.failure(err, reason),
+      },
+      this.deps.log,
+    )
   }
 
   /** Aborts the handler's signal (once; the first reason wins). */

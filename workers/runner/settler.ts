@@ -2,17 +2,17 @@
  * Settles attempts: `app.jobs` and pg-boss in one transaction, our record first and fenced by
  * attempt (only the attempt that still owns the job changes anything), pg-boss only when our
  * record changed, so a late or duplicate settle never overrides the first. Completions are
- * batched: those that arrive while a batch is being written go together in the next one, so a
- * busy queue pays a transaction per batch, not per job. Every write is retried while the database
- * is unreachable.
+ * batched (`CompletionBatch`); every write is retried while the database is unreachable (`durably`).
  */
 import type pg from 'pg'
 import type { PgBoss } from 'pg-boss'
 import type { JobProgress } from '@/lib/jobs/job'
-import { isDatabaseUnavailable, withTransaction } from '@/lib/server/db'
+import { withTransaction } from '@/lib/server/db'
 import { completeMany, lockActiveAttempt, markRetrying, settleJob } from '@/lib/server/job-store'
 import { onConnection, type AttemptRef } from '@/lib/server/pgboss'
 import type { Logger } from '../logger'
+import { CompletionBatch, type PendingCompletion } from './completion-batch'
+import { durably } from './durable-write'
 import type { AttemptOutcome } from './outcome'
 
 /** The attempt being settled: which one, and its final progress (kept when `null`). */
@@ -22,12 +22,8 @@ export interface SettledAttempt extends AttemptRef {
   progress: JobProgress | null
 }
 
-/** Completions written in one transaction at most. */
-const COMPLETION_BATCH = 200
-
 export class Settler {
-  private pendingCompletions: { attempt: SettledAttempt; result: unknown; done: (err?: unknown) => void }[] = []
-  private flushing = false
+  private readonly completions = new CompletionBatch<SettledAttempt>((batch) => this.completeBatch(batch))
 
   constructor(
     private readonly options: { pool: pg.Pool; boss: PgBoss; queue: string; maxAttempts: number; log: Logger },
@@ -38,7 +34,7 @@ export class Settler {
     const { boss, queue } = this.options
     switch (outcome.kind) {
       case 'completed':
-        return this.complete(attempt, outcome.result)
+        return this.completions.add(attempt, outcome.result)
       case 'cancelled':
         return this.settleOnce(attempt, { state: 'cancelled', progress: attempt.progress }, (db) =>
           boss.cancel(queue, attempt, db),
@@ -54,43 +50,23 @@ export class Settler {
     }
   }
 
-  private complete(attempt: SettledAttempt, result: unknown): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.pendingCompletions.push({ attempt, result, done: (err) => (err ? reject(err) : resolve()) })
-      if (!this.flushing) void this.flushCompletions()
-    })
-  }
-
-  private async flushCompletions(): Promise<void> {
-    this.flushing = true
-    try {
-      while (this.pendingCompletions.length > 0) {
-        const batch = this.pendingCompletions.splice(0, COMPLETION_BATCH)
-        try {
-          await this.durably(() =>
-            withTransaction(this.options.pool, async (client) => {
-              const settled = await completeMany(
-                client,
-                batch.map(({ attempt, result }) => ({
-                  id: attempt.id,
-                  attempt: attempt.attempt,
-                  result: result ?? null,
-                  progress: attempt.progress,
-                })),
-              )
-              // pg-boss keeps no output: results live in app.jobs.
-              const ours = batch.filter((c) => settled.has(c.attempt.id)).map((c) => c.attempt)
-              if (ours.length) await this.options.boss.complete(this.options.queue, ours, null, onConnection(client))
-            }),
-          )
-          for (const c of batch) c.done()
-        } catch (err) {
-          for (const c of batch) c.done(err)
-        }
-      }
-    } finally {
-      this.flushing = false
-    }
+  private async completeBatch(batch: PendingCompletion<SettledAttempt>[]): Promise<void> {
+    await this.durably(() =>
+      withTransaction(this.options.pool, async (client) => {
+        const settled = await completeMany(
+          client,
+          batch.map(({ attempt, result }) => ({
+            id: attempt.id,
+            attempt: attempt.attempt,
+            result: result ?? null,
+            progress: attempt.progress,
+          })),
+        )
+        // pg-boss keeps no output: results live in app.jobs.
+        const ours = batch.filter((c) => settled.has(c.attempt.id)).map((c) => c.attempt)
+        if (ours.length) await this.options.boss.complete(this.options.queue, ours, null, onConnection(client))
+      }),
+    )
   }
 
   private async settleOnce(
@@ -131,20 +107,7 @@ export class Settler {
     )
   }
 
-  /**
-   * Runs a settling write, retrying with backoff (0.5 s doubling to 15 s, about 90 s in all) while
-   * the database is unreachable: a restart must not leave a finished attempt "active" until pg-boss
-   * counts it lost. Other errors, and an outage that outlasts the retries, are thrown.
-   */
-  private async durably(write: () => Promise<void>): Promise<void> {
-    for (let retry = 0; ; retry++) {
-      try {
-        return await write()
-      } catch (err) {
-        if (!isDatabaseUnavailable(err) || retry >= 8) throw err
-        this.options.log.warn(`database unavailable while settling (${(err as Error).message}); retrying`)
-        await new Promise((resolve) => setTimeout(resolve, Math.min(15_000, 500 * 2 ** retry)))
-      }
-    }
+  private durably(write: () => Promise<void>): Promise<void> {
+    return durably(write, this.options.log)
   }
 }
