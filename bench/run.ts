@@ -135,6 +135,9 @@ async function main(): Promise<number> {
   }
 
   const db = await prepareDatabase({ purpose: 'bench', database: 'nbj_bench', fresh: true, setup: true })
+  // The worker reads its settings with workerEnv() (lib/server/env.ts), which requires DATABASE_URL,
+  // as in a worker process: the bench's worker, and the export worker it forks, run on this database.
+  process.env.DATABASE_URL = db.url
   const pool = createPool(db.url, { max: 10, applicationName: 'nbj-bench' })
   const secret = randomBytes(32).toString('hex')
   // BullMQ's PostgreSQL backend always has a database here; its Redis backend needs a server.
