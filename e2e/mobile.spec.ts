@@ -22,7 +22,7 @@ async function expectNoSidewaysScroll(page: import('@playwright/test').Page, nam
 }
 
 test('every page fits a 390 px wide phone without scrolling sideways', async ({ page, browser, startExport }, info) => {
-  // Six pages, an export and an operator sign-in: three times the usual budget.
+  // Seven pages, an export and an operator sign-in: three times the usual budget.
   test.slow()
   await page.goto('/')
   await expect(page.getByRole('status')).toHaveText('Live')
@@ -42,6 +42,9 @@ test('every page fits a 390 px wide phone without scrolling sideways', async ({ 
   await shoot('job')
   await page.goto('/emails')
   await shoot('emails')
+  await page.goto('/imports')
+  await expect(page.getByLabel('CSV file')).toBeVisible()
+  await shoot('imports')
 
   const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true })
   const operator = await context.newPage()
