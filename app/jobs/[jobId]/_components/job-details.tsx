@@ -2,7 +2,7 @@
 import Link from 'next/link'
 import { elapsedMs, formatDuration } from '@/lib/jobs/describe'
 import { progressRate, type TimelineEvent } from '@/lib/jobs/history'
-import { stateLabel } from '@/lib/jobs/job'
+import { isSettled, stateLabel } from '@/lib/jobs/job'
 import { queues } from '@/lib/jobs/registry'
 import { formatAbsolute } from '@/lib/jobs/time'
 import type { SocketScope } from '@/lib/client/socket'
@@ -103,7 +103,9 @@ export function JobDetails({
             <>
               <dt>Progress</dt>
               <dd>
-                {numbers.format(job.progress.current)} of {numbers.format(job.progress.total)} · {job.progress.message}
+                {numbers.format(job.progress.current)} of {numbers.format(job.progress.total)}
+                {/* A settled job's last progress message ("Writing ...") is no longer true: its state says what happened. */}
+                {!isSettled(job.state) && job.progress.message && ` · ${job.progress.message}`}
               </dd>
             </>
           )}
