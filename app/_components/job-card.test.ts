@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import type { JobSnapshot } from '@/lib/jobs/job'
 import { JobCard, jobMessage } from './job-card'
 import { JobTable } from './job-table'
+import { GenericValue } from './job-result'
 
 const now = Date.parse('2026-12-02T12:00:00Z')
 const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString()
@@ -115,6 +116,15 @@ describe('JobCard', () => {
     expect(generic).toContain('<dt>Message id</dt><dd>&lt;m1@example.com&gt;</dd>')
     expect(generic).toContain('<dt>Sent at</dt><dd>2026-12-02 11:59:00 UTC</dd>')
     expect(generic).not.toContain('{&quot;')
+  })
+
+  it('lists the fields of a nested object one level deep, so an input shows its values', () => {
+    const html = renderToStaticMarkup(
+      createElement(GenericValue, { value: { action: 'send_welcome_email', input: { email: 'ada@example.com' } } }),
+    )
+    expect(html).toContain('<dt>Action</dt><dd>send_welcome_email</dd>')
+    expect(html).toContain('<dt>Input email</dt><dd>ada@example.com</dd>')
+    expect(renderToStaticMarkup(createElement(GenericValue, { value: {}, empty: 'None.' }))).toContain('None.')
   })
 
   it('shows an expired download as expired', () => {

@@ -41,18 +41,40 @@ export function describeValue(value: unknown): string {
   return String(value)
 }
 
-/** The generic renderer: a definition list of the value's fields (or the value in words). */
-export function GenericValue({ value }: { value: unknown }): ReactNode {
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/**
+ * A value's fields as [label, value] pairs; the fields of a nested object are listed one level
+ * deep ("Input email"), so `{ input: { email } }` shows the address, not "1 field".
+ */
+function fieldsOf(value: Record<string, unknown>): [string, unknown][] {
+  return Object.entries(value).flatMap(([key, v]): [string, unknown][] =>
+    isPlainObject(v) && Object.keys(v).length > 0
+      ? Object.entries(v).map(([inner, w]): [string, unknown] => [
+          `${humanizeKey(key)} ${humanizeKey(inner).toLowerCase()}`,
+          w,
+        ])
+      : [[humanizeKey(key), v]],
+  )
+}
+
+/**
+ * The generic renderer: a definition list of the value's fields (or the value in words).
+ * `empty` is what an object without fields says (default "Nothing to show.").
+ */
+export function GenericValue({ value, empty = 'Nothing to show.' }: { value: unknown; empty?: string }): ReactNode {
   if (value === null || value === undefined) return null
-  if (typeof value !== 'object' || Array.isArray(value)) return <p className="result-value">{describeValue(value)}</p>
-  const entries = Object.entries(value)
-  if (entries.length === 0) return <p className="result-value muted">Nothing to show.</p>
+  if (!isPlainObject(value)) return <p className="result-value">{describeValue(value)}</p>
+  const entries = fieldsOf(value)
+  if (entries.length === 0) return <p className="result-value muted">{empty}</p>
   const shown = entries.slice(0, MAX_FIELDS)
   return (
     <dl className="facts result-fields">
-      {shown.map(([key, v]) => (
-        <div key={key} className="fact">
-          <dt>{humanizeKey(key)}</dt>
+      {shown.map(([label, v]) => (
+        <div key={label} className="fact">
+          <dt>{label}</dt>
           <dd>{describeValue(v)}</dd>
         </div>
       ))}

@@ -156,7 +156,7 @@ export function JobDetails({
       </section>
       <section className="card" aria-labelledby="payload-heading">
         <h2 id="payload-heading">Input</h2>
-        <GenericValue value={job.payload} />
+        <GenericValue value={job.payload} empty="None: the queue's defaults." />
       </section>
     </main>
   )
