@@ -1,4 +1,4 @@
-import { JobState } from '@/lib/jobs/job'
+import { JobState, stateLabel } from '@/lib/jobs/job'
 import { queues } from '@/lib/jobs/registry'
 
 /**
@@ -25,7 +25,8 @@ export function JobFilters({ current }: { current: { queue?: string; state?: str
           <option value="">All states</option>
           {JobState.options.map((s) => (
             <option key={s} value={s}>
-              {s}
+              {/* The words the job badges use ("Running", not "active"). */}
+              {stateLabel({ state: s, cancelRequested: false })}
             </option>
           ))}
         </select>
