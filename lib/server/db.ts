@@ -11,6 +11,26 @@ export interface Queryable {
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>
 }
 
+/** A Queryable that can also run named statements (`queryPrepared`): a real pool, pool client or client. */
+export type PreparingQueryable = pg.Pool | pg.PoolClient | pg.Client
+
+/**
+ * Runs `text` as the named prepared statement `name`: PostgreSQL parses and plans it once per
+ * connection instead of on every call (about 0.3 of the 0.75 ms the runner's start statement took
+ * as an unnamed one, measured on a local server). For the worker's per-batch statements only: a
+ * named statement lives in its connection's session, which the worker needs anyway (it LISTENs),
+ * but a transaction-mode pooler (PgBouncer before 1.21) would hand it to another session.
+ * `name` must be unique per `text` in the process.
+ */
+export function queryPrepared<R extends pg.QueryResultRow = pg.QueryResultRow>(
+  db: PreparingQueryable,
+  name: string,
+  text: string,
+  values: unknown[],
+): Promise<pg.QueryResult<R>> {
+  return db.query<R>({ name, text, values })
+}
+
 // bigint (int8) and numeric arrive as strings by default; our bigints (seq, population) fit in a double.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v))
 

@@ -5,7 +5,7 @@
  */
 import type { JobError } from '@/lib/jobs/errors'
 import { JobSnapshot, type JobProgress } from '@/lib/jobs/job'
-import type { Queryable } from './db'
+import { queryPrepared, type PreparingQueryable, type Queryable } from './db'
 
 const SNAPSHOT = 'app.job_snapshot(j) AS snapshot'
 
@@ -121,32 +121,88 @@ export async function requestCancel(
   return current ? { kind: 'not_cancellable', job: current } : { kind: 'not_found' }
 }
 
+/** A job's record as the runner holds it while the job runs: its snapshot and owner. */
+export type RunningRecord = JobSnapshot & { ownerId: string }
+
 /**
- * Marks fetched jobs as running their `attempt` (1-based) of `maxAttempts`, in one statement.
- * (`j.id = ANY(...)` repeats the join on purpose: it gives every plan an index condition, so
+ * The UPDATE that marks jobs running: `source` is a relation `v` with columns `id` and `attempt`
+ * (1-based), `ids` an array expression of the same ids, `maxAttempts` an int expression.
+ * (`j.id = ANY(ids)` repeats the join on purpose: it gives every plan an index condition, so
  * statistics from a time the table was nearly empty cannot turn a batch into a scan of every job.)
- * Returns the snapshot and owner of each job it marked; a job left out must not run (cancelled
- * while queued, settled, or unknown).
+ * A job that is cancelled, settled or unknown is left out: it must not run.
+ */
+function markActiveStatement(source: string, ids: string, maxAttempts: string): string {
+  return `UPDATE app.jobs j SET state = 'active', attempt = v.attempt, max_attempts = GREATEST(${maxAttempts}, v.attempt),
+            started_at = now(), error = NULL, retry_at = NULL
+       FROM ${source}
+      WHERE j.id = v.id AND j.id = ANY(${ids}) AND j.state IN ('queued', 'active') AND j.cancel_requested_at IS NULL
+      RETURNING j.id, ${SNAPSHOT}, j.owner_id`
+}
+
+function toRunningRecord(row: { snapshot: unknown; owner_id: string }): RunningRecord {
+  return { ...JobSnapshot.parse(row.snapshot), ownerId: row.owner_id }
+}
+
+/**
+ * Marks jobs as running their `attempt` (1-based) of `maxAttempts`, in one statement. Returns the
+ * record of each job it marked; a job left out must not run (cancelled while queued, settled, or
+ * unknown). The runner marks the jobs it claims in the claiming statement itself
+ * (`claimAndMarkActive`); this is the same change for jobs already claimed.
  */
 export async function markActiveMany(
   db: Queryable,
   jobs: { id: string; attempt: number }[],
   maxAttempts: number,
-): Promise<Map<string, JobSnapshot & { ownerId: string }>> {
-  const { rows } = await db.query<{ snapshot: unknown; owner_id: string }>(
-    `UPDATE app.jobs j SET state = 'active', attempt = v.attempt, max_attempts = GREATEST($3::int, v.attempt),
-            started_at = now(), error = NULL, retry_at = NULL
-       FROM unnest($1::uuid[], $2::int[]) AS v(id, attempt)
-      WHERE j.id = v.id AND j.id = ANY($1::uuid[]) AND j.state IN ('queued', 'active') AND j.cancel_requested_at IS NULL
-      RETURNING ${SNAPSHOT}, j.owner_id`,
+): Promise<Map<string, RunningRecord>> {
+  const { rows } = await db.query<{ id: string; snapshot: unknown; owner_id: string }>(
+    markActiveStatement('unnest($1::uuid[], $2::int[]) AS v(id, attempt)', '$1::uuid[]', '$3::int'),
     [jobs.map((j) => j.id), jobs.map((j) => j.attempt), maxAttempts],
   )
-  return new Map(
-    rows.map((r) => {
-      const snapshot = JobSnapshot.parse(r.snapshot)
-      return [snapshot.id, { ...snapshot, ownerId: r.owner_id }]
-    }),
-  )
+  return new Map(rows.map((r) => [r.id, toRunningRecord(r)]))
+}
+
+/** Columns `claimAndMarkActive` adds to each claimed row, and takes off again with `takeRunningRecord`. */
+const MARKED_SNAPSHOT = 'nbj_marked_snapshot'
+const MARKED_OWNER = 'nbj_marked_owner_id'
+
+/**
+ * Extends a claiming statement so that the same statement also marks what it claimed running in
+ * `app.jobs`: a claim and its record change together or not at all, in one round trip. `claim`
+ * must be one statement (it becomes a CTE) returning each claimed job's `id` and `"retryCount"`
+ * (0 on the first attempt), as pg-boss's fetch does (see lib/server/pgboss.ts `claimJobs`).
+ * Every row of the result is a claimed row; `takeRunningRecord` reads its record off it.
+ */
+export function claimAndMarkActive(
+  claim: { text: string; values: unknown[] },
+  maxAttempts: number,
+): { text: string; values: unknown[] } {
+  const maxParam = `$${claim.values.length + 1}::int`
+  return {
+    text: `WITH claimed AS (${claim.text}),
+     marked AS (
+       ${markActiveStatement(
+         `(SELECT c.id, c."retryCount" + 1 AS attempt FROM claimed c) AS v`,
+         'ARRAY(SELECT c.id FROM claimed c)',
+         maxParam,
+       )}
+     )
+     SELECT c.*, m.snapshot AS ${MARKED_SNAPSHOT}, m.owner_id AS ${MARKED_OWNER}
+       FROM claimed c LEFT JOIN marked m ON m.id = c.id`,
+    values: [...claim.values, maxAttempts],
+  }
+}
+
+/**
+ * Takes the columns `claimAndMarkActive` added off a claimed row (so the row is again what the
+ * claiming statement returned) and returns the job's record as marked running, or `null` when
+ * the job was not marked and must not run.
+ */
+export function takeRunningRecord(row: Record<string, unknown>): RunningRecord | null {
+  const snapshot = row[MARKED_SNAPSHOT]
+  const owner = row[MARKED_OWNER]
+  delete row[MARKED_SNAPSHOT]
+  delete row[MARKED_OWNER]
+  return snapshot == null ? null : toRunningRecord({ snapshot, owner_id: String(owner) })
 }
 
 /**
@@ -155,10 +211,13 @@ export async function markActiveMany(
  * Returns the ids it settled.
  */
 export async function completeMany(
-  db: Queryable,
+  db: PreparingQueryable,
   jobs: { id: string; attempt: number; result: unknown; progress: JobProgress | null }[],
 ): Promise<Set<string>> {
-  const { rows } = await db.query<{ id: string }>(
+  // Prepared: it runs once per completed batch.
+  const { rows } = await queryPrepared<{ id: string }>(
+    db,
+    'nbj_complete_many',
     `UPDATE app.jobs j SET state = 'completed', result = v.result, progress = COALESCE(v.progress, j.progress), settled_at = now()
        FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, attempt int, result jsonb, progress jsonb)
       WHERE j.id = v.id AND j.id = ANY($2::uuid[]) AND j.attempt = v.attempt AND j.state = 'active'

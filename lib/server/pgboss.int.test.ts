@@ -7,10 +7,12 @@ import { PgBoss } from 'pg-boss'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { setupTestDatabase } from '@/test/kit'
 import { withTransaction } from './db'
+import { findJob, insertJob, requestCancel } from './job-store'
 import {
   affectedCount,
   backdateHeartbeat,
   bossJobState,
+  claimJobs,
   countBossJobs,
   onConnection,
   PGBOSS_SCHEMA,
@@ -20,6 +22,8 @@ import {
 } from './pgboss'
 
 const QUEUE = 'door'
+/** claimJobs' own queue: what it leaves queued must not be fetched by the other tests. */
+const CLAIM_QUEUE = 'door_claim'
 const db = setupTestDatabase({ poolMax: 4 })
 let boss: PgBoss
 
@@ -28,11 +32,22 @@ beforeAll(async () => {
   boss.on('error', () => undefined)
   await boss.start()
   await boss.createQueue(QUEUE, { retryLimit: 1, retryDelay: 0, heartbeatSeconds: 10 })
+  await boss.createQueue(CLAIM_QUEUE, { retryLimit: 1, retryDelay: 0, heartbeatSeconds: 10 })
 })
 
 afterAll(async () => {
   await boss?.stop({ graceful: false, close: true })
 })
+
+/** Enqueues a job the way enqueueJob does: its record and its pg-boss job in one transaction. */
+async function enqueue(queue: string): Promise<string> {
+  const id = randomUUID()
+  await withTransaction(db.pool, async (client) => {
+    await insertJob(client, { id, queue, ownerId: 'owner', payload: {} })
+    await boss.send(queue, {}, { id, ...onConnection(client) })
+  })
+  return id
+}
 
 /** Sends one job and claims it: its attempt as `touch`, `fail` and `complete` take it. */
 async function claimOne(): Promise<{ id: string; retryCount: number }> {
@@ -110,5 +125,50 @@ describe('pg-boss internals the template relies on', () => {
     expect(affectedCount(await boss.retry(QUEUE, attempt.id))).toBe(0)
     expect(affectedCount(await boss.resume(QUEUE, attempt.id))).toBe(1)
     expect(await countBossJobs(boss.getDb(), QUEUE, ['created', 'retry'])).toBeGreaterThanOrEqual(1)
+  })
+
+  it('fetches with one statement returning id and retryCount, which claimJobs extends to mark the claim running', async () => {
+    const id = await enqueue(CLAIM_QUEUE)
+    const [first, ...none] = await claimJobs(boss, db.pool, CLAIM_QUEUE, { count: 5, maxAttempts: 2 })
+    expect(none).toEqual([])
+    expect(first?.job.id).toBe(id)
+    expect(first?.record).toMatchObject({ id, state: 'active', attempt: 1, maxAttempts: 2, ownerId: 'owner' })
+    expect(await bossJobState(db.pool, CLAIM_QUEUE, id)).toBe('active')
+
+    // The retry is attempt 2 in both: pg-boss's retryCount + 1.
+    await boss.fail(CLAIM_QUEUE, first!.job, { reason: 'test' })
+    const [second] = await claimJobs(boss, db.pool, CLAIM_QUEUE, { count: 5, maxAttempts: 2 })
+    expect(second?.job.retryCount).toBe(first!.job.retryCount + 1)
+    expect(second?.record).toMatchObject({ id, state: 'active', attempt: 2 })
+    await boss.complete(CLAIM_QUEUE, second!.job)
+  })
+
+  it('claims a job cancelled while queued without a record: it must not run', async () => {
+    const id = await enqueue(CLAIM_QUEUE)
+    expect((await requestCancel(db.pool, id, 'owner')).kind).toBe('cancelled')
+    const claimed = await claimJobs(boss, db.pool, CLAIM_QUEUE, { count: 5, maxAttempts: 2 })
+    expect(claimed.map((c) => [c.job.id, c.record])).toEqual([[id, null]])
+    expect((await findJob(db.pool, id))?.state).toBe('cancelled')
+    await boss.cancel(CLAIM_QUEUE, claimed[0]!.job)
+  })
+
+  it('claims nothing when the record cannot be marked: the claim and the mark are one statement', async () => {
+    const id = await enqueue(CLAIM_QUEUE)
+    // Every start of a job is refused, as a failing trigger or constraint would refuse it.
+    await db.pool.query(`CREATE FUNCTION app.refuse_start() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'refused'; END $$`)
+    await db.pool.query(
+      'CREATE TRIGGER refuse_start BEFORE UPDATE ON app.jobs FOR EACH ROW EXECUTE FUNCTION app.refuse_start()',
+    )
+    try {
+      await expect(claimJobs(boss, db.pool, CLAIM_QUEUE, { count: 5, maxAttempts: 2 })).rejects.toThrow('refused')
+    } finally {
+      await db.pool.query('DROP TRIGGER refuse_start ON app.jobs; DROP FUNCTION app.refuse_start()')
+    }
+    expect(await bossJobState(db.pool, CLAIM_QUEUE, id)).toBe('created')
+    expect((await findJob(db.pool, id))?.state).toBe('queued')
+    const [claimed] = await claimJobs(boss, db.pool, CLAIM_QUEUE, { count: 5, maxAttempts: 2 })
+    expect(claimed?.record?.state).toBe('active')
+    await boss.complete(CLAIM_QUEUE, claimed!.job)
   })
 })

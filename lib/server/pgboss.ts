@@ -1,14 +1,16 @@
 /**
  * Every place the template relies on pg-boss beyond its documented API, in one file: its schema
- * name, how it runs statements inside our transaction, the `affected` count and touched ids of its
- * command responses (typed as an empty `CommandResponse`), and the raw reads of its job table.
+ * name, how it runs statements inside our transaction, the shape of its fetch statement (which
+ * `claimJobs` extends), the `affected` count and touched ids of its command responses (typed as an
+ * empty `CommandResponse`), and the raw reads of its job table.
  * pgboss.int.test.ts checks each of them against the installed pg-boss, so an upgrade that moves
  * one fails that test, by name, instead of a wake-up, a heartbeat or a reconcile silently.
  */
-import type { ConnectionOptions, Db, PgBoss } from 'pg-boss'
+import type { ConnectionOptions, Db, Job, PgBoss } from 'pg-boss'
 import { jobError, type JobErrorCode } from '@/lib/jobs/errors'
 import { JobSnapshot } from '@/lib/jobs/job'
 import type { Queryable } from './db'
+import { claimAndMarkActive, takeRunningRecord, type RunningRecord } from './job-store'
 
 /** The schema pg-boss installs into (the worker installs it; the web tier only produces). */
 export const PGBOSS_SCHEMA = 'pgboss'
@@ -28,6 +30,44 @@ export interface AttemptRef {
  */
 export function onConnection(db: Queryable): Required<ConnectionOptions> {
   return { db: { executeSql: (text, values) => db.query(text, values) } }
+}
+
+/** A job `claimJobs` claimed, with its record as marked running, or `null` when it must not run. */
+export interface ClaimedJob {
+  job: Job<unknown>
+  record: RunningRecord | null
+}
+
+/**
+ * Claims up to `count` jobs of `queue` with pg-boss's own `fetch` and, in the same statement,
+ * marks them running in `app.jobs` (`claimAndMarkActive`): one round trip from a job waiting to
+ * its handler starting, and no moment when pg-boss counts a job as claimed that our record still
+ * shows as queued (a worker that dies there leaves nothing half-started). A claimed job whose
+ * record was not marked (cancelled while queued, settled by an operator, no record) comes back
+ * with `record: null`: it must not run.
+ *
+ * Relies on pg-boss's fetch being one statement that returns `id` and `"retryCount"`: checked by
+ * pgboss.int.test.ts.
+ */
+export async function claimJobs(
+  boss: PgBoss,
+  db: Queryable,
+  queue: string,
+  options: { count: number; maxAttempts: number },
+): Promise<ClaimedJob[]> {
+  const records = new Map<unknown, RunningRecord | null>()
+  const jobs = await boss.fetch<unknown>(queue, {
+    batchSize: options.count,
+    db: {
+      executeSql: async (text, values) => {
+        const statement = claimAndMarkActive({ text, values: values ?? [] }, options.maxAttempts)
+        const result = await db.query(statement.text, statement.values)
+        for (const row of result.rows) records.set(row.id, takeRunningRecord(row))
+        return result
+      },
+    },
+  })
+  return jobs.map((job) => ({ job, record: records.get(job.id) ?? null }))
 }
 
 /** How many jobs a pg-boss command (retry, resume, cancel, ...) changed. */

@@ -4,30 +4,30 @@
  * was created, a slot freed) or until the poll interval passes, the backstop for a lost wake-up.
  * A failed fetch backs off (0.5 s doubling to 30 s).
  */
-import type { Job } from 'pg-boss'
 import type { Logger } from '../logger'
 
-export interface FetchLoopOptions {
+/** `T` is what one fetch returns per job (the runner's: a claimed job and its record). */
+export interface FetchLoopOptions<T> {
   /** For log lines. */
   queue: string
   /** Slots free right now. */
   freeSlots: () => number
-  /** Claims up to `count` jobs (pg-boss `fetch`). */
-  fetch: (count: number) => Promise<Job<unknown>[]>
+  /** Claims up to `count` jobs. */
+  fetch: (count: number) => Promise<T[]>
   /** Starts the fetched jobs; resolves once their slots are taken. */
-  start: (jobs: Job<unknown>[]) => Promise<void>
+  start: (jobs: T[]) => Promise<void>
   /** Milliseconds to sleep when nothing wakes the loop. */
   pollIntervalMs: number
   log: Logger
 }
 
-export class FetchLoop {
+export class FetchLoop<T> {
   private stopping = false
   private wakeSleeper: (() => void) | null = null
   private wokenWhileAwake = false
   private loop: Promise<void> | null = null
 
-  constructor(private readonly source: FetchLoopOptions) {}
+  constructor(private readonly source: FetchLoopOptions<T>) {}
 
   start(): void {
     this.loop ??= this.run()

@@ -16,7 +16,7 @@ import type pg from 'pg'
 import type { AnyQueueContract } from '@/lib/jobs/queue'
 import type { PgBoss } from 'pg-boss'
 import type { JobSnapshot } from '@/lib/jobs/job'
-import { touchAttempts } from '@/lib/server/pgboss'
+import { claimJobs, touchAttempts, type ClaimedJob } from '@/lib/server/pgboss'
 import type { Logger } from '../logger'
 import { DEFAULT_QUEUE_OPTIONS, type QueueOptions, type QueueService } from '../queue-service'
 import { FetchLoop } from './fetch-loop'
@@ -41,7 +41,7 @@ export class QueueRunner {
   readonly name: string
   readonly options: Required<QueueOptions>
   private readonly running: RunningAttempts
-  private readonly fetchLoop: FetchLoop
+  private readonly fetchLoop: FetchLoop<ClaimedJob>
   private readonly heartbeats: Heartbeats
 
   constructor(deps: QueueRunnerOptions) {
@@ -65,10 +65,10 @@ export class QueueRunner {
     this.fetchLoop = new FetchLoop({
       queue: name,
       freeSlots: () => queue.workerCount - this.running.busy,
-      fetch: (count) => boss.fetch<unknown>(name, { batchSize: count }),
-      start: async (jobs) => {
-        for (const started of await startBatch({ pool, boss, log, queue: name, maxAttempts }, jobs))
-          this.running.start(started)
+      // Claims and marks running in one statement; a failed claim claims nothing.
+      fetch: (count) => claimJobs(boss, pool, name, { count, maxAttempts }),
+      start: async (claimed) => {
+        for (const started of await startBatch({ boss, log, queue: name }, claimed)) this.running.start(started)
       },
       pollIntervalMs: timing.pollIntervalMs,
       log,
