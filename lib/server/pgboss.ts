@@ -9,7 +9,8 @@
 import type { ConnectionOptions, Db, Job, PgBoss } from 'pg-boss'
 import { jobError, type JobErrorCode } from '@/lib/jobs/errors'
 import { JobSnapshot } from '@/lib/jobs/job'
-import type { Queryable } from './db'
+import { createHash } from 'node:crypto'
+import { queryPrepared, type PreparingQueryable, type Queryable } from './db'
 import { claimAndMarkActive, takeRunningRecord, type RunningRecord } from './job-store'
 
 /** The schema pg-boss installs into (the worker installs it; the web tier only produces). */
@@ -32,6 +33,15 @@ export function onConnection(db: Queryable): Required<ConnectionOptions> {
   return { db: { executeSql: (text, values) => db.query(text, values) } }
 }
 
+/**
+ * The prepared statement's name for a claim statement. pg-boss writes the batch size into the
+ * text, so a queue has one text per batch size (at most its workerCount), each planned once per
+ * connection instead of on every fetch (about 0.6 ms of planning each time, measured).
+ */
+function claimStatementName(text: string): string {
+  return `nbj_claim_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`
+}
+
 /** A job `claimJobs` claimed, with its record as marked running, or `null` when it must not run. */
 export interface ClaimedJob {
   job: Job<unknown>
@@ -51,7 +61,7 @@ export interface ClaimedJob {
  */
 export async function claimJobs(
   boss: PgBoss,
-  db: Queryable,
+  db: PreparingQueryable,
   queue: string,
   options: { count: number; maxAttempts: number },
 ): Promise<ClaimedJob[]> {
@@ -61,7 +71,7 @@ export async function claimJobs(
     db: {
       executeSql: async (text, values) => {
         const statement = claimAndMarkActive({ text, values: values ?? [] }, options.maxAttempts)
-        const result = await db.query(statement.text, statement.values)
+        const result = await queryPrepared(db, claimStatementName(statement.text), statement.text, statement.values)
         for (const row of result.rows) records.set(row.id, takeRunningRecord(row))
         return result
       },
