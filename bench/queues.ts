@@ -85,8 +85,11 @@ export type OverheadItem = z.infer<typeof OverheadItem>
  * Result of an overhead job: the handler's own wall time; `loopMs`, the loop's time per
  * `YIELD_EVERY` rows (each period from one yield to the next, the yield included) as its median
  * over the job times the number of periods, so the few periods in which the shared machine took
- * the thread away (or a progress timer ran) do not decide the figure; and a checksum that keeps
- * the loop alive.
+ * the thread away do not decide the figure; and a checksum that keeps the loop alive. What the
+ * median also leaves out, being in few periods: the progress timers' work (a write and a few
+ * events a second, per interval rather than per row) and garbage collection pauses, which
+ * understates the report object's cost (its garbage) but not the per-row form's (none). The wall
+ * time keeps both.
  */
 export const OverheadResult = z.object({ elapsedMs: z.number(), loopMs: z.number(), checksum: z.number() })
 export type OverheadResult = z.infer<typeof OverheadResult>
