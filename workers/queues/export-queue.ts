@@ -31,8 +31,10 @@ export class ExportQueue extends QueueService<typeof exportsQueue> {
 
   async handleItem(item: ExportItem): Promise<ExportResult> {
     const { pool } = this.deps
-    const { jobId, attempt } = this.job
-    this.reportProgress({ current: 0, total: 0, message: 'Counting rows...' })
+    // The job's bound reporter: reporting every row (progressEveryRows = 1) then skips the
+    // per-call lookup of the current job.
+    const { jobId, attempt, reportProgress } = this.job
+    reportProgress({ current: 0, total: 0, message: 'Counting rows...' })
     const { where, values } = citiesWhere(item)
     const counted = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM app.cities ${where}`, values)
     const total = counted.rows[0]?.n ?? 0
@@ -48,13 +50,13 @@ export class ExportQueue extends QueueService<typeof exportsQueue> {
     const writing = ({ current }: { current: number }) =>
       `Writing ${numberFormat.format(current)} of ${totalText} rows...`
     const every = this.progressEveryRows
-    // The stream calls this from socket events, outside handleItem's async context, where the job
-    // helpers (reportProgress, checkCancelled) could not find their job: bind it to that context
-    // here, once (one context switch per chunk, however often it reports).
+    // The stream calls this from socket events, outside handleItem's async context, where
+    // checkCancelled could not find its job: bind it to that context here, once (one context
+    // switch per chunk; the bound reporter needs none).
     const onChunk = AsyncResource.bind((records: number, added: number): Promise<void> | undefined => {
       // A report at every multiple of progressEveryRows this chunk passed (every row when it is 1).
       for (let current = records - added + every - ((records - added) % every); current <= records; current += every)
-        this.reportProgress({ current, total, message: writing })
+        reportProgress(current, total, writing)
       this.checkCancelled()
       if (!rowsPerSecond) return undefined
       // The cap holds this chunk back; backpressure pauses the connection, and COPY waits.
@@ -78,7 +80,7 @@ export class ExportQueue extends QueueService<typeof exportsQueue> {
       client.release(failed)
     }
     const written = csv.records
-    this.reportProgress({ current: written, total: written, message: `Exported ${numberFormat.format(written)} rows.` })
+    reportProgress({ current: written, total: written, message: `Exported ${numberFormat.format(written)} rows.` })
     const fileName = `cities-${jobId.slice(0, 8)}.csv`
     const expiresAt = new Date(Date.now() + workerEnv().EXPORT_FILE_TTL_HOURS * 3_600_000).toISOString()
     return { fileName, rows: written, bytes: writer.bytes, downloadUrl: `/downloads/${jobId}`, expiresAt }

@@ -9,6 +9,7 @@ import type { Logger } from '../logger'
 import {
   JobFailedError,
   runWithJobContext,
+  type JobContext,
   type ProgressMessage,
   type ProgressReport,
   type QueueService,
@@ -41,16 +42,13 @@ export async function runHandler(
     // Retrying cannot fix a payload.
     return { kind: 'failed', error: jobError('INVALID_PAYLOAD', { ref }), retryable: false }
   }
-  const context = {
-    jobId,
-    ownerId,
-    attempt,
-    signal,
-    reportProgress: (first: ProgressReport | number, total?: number, message?: ProgressMessage) =>
-      typeof first === 'number'
-        ? progress.report(first, total, message)
-        : progress.report(first.current, first.total, first.message),
-  }
+  // Bound to this attempt's tracker, never to "the running job": a call that outlives the attempt
+  // lands on a closed tracker and is dropped.
+  const reportProgress = (first: ProgressReport | number, total?: number, message?: ProgressMessage) =>
+    typeof first === 'number'
+      ? progress.report(first, total, message)
+      : progress.report(first.current, first.total, first.message)
+  const context: JobContext = { jobId, ownerId, attempt, signal, reportProgress }
   try {
     return { kind: 'completed', result: await runWithJobContext(context, () => queue.handleItem(parsed.data)) }
   } catch (err) {
