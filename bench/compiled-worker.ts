@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { execFile } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
@@ -21,6 +22,20 @@ const READY_TIMEOUT_MS = 60_000
 const SETTLE_MS = 3_000
 /** RSS samples (one every 200 ms) whose median is reported. */
 const SAMPLES = 5
+
+/**
+ * The options `npm run worker` passes to `node` before the bundle (package.json's `worker` script,
+ * `node [options] dist/worker/main.js`), so every process the bench measures as the production
+ * worker starts exactly as production starts it. Throws if the script has another shape.
+ */
+export function workerNodeOptions(): string[] {
+  const scripts = (JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { scripts: Record<string, string> })
+    .scripts
+  const words = scripts.worker?.trim().split(/\s+/) ?? []
+  if (words[0] !== 'node' || words.at(-1) !== 'dist/worker/main.js')
+    throw new Error(`package.json's worker script is not "node [options] dist/worker/main.js": ${scripts.worker}`)
+  return words.slice(1, -1)
+}
 
 async function freePort(): Promise<number> {
   const server = createServer().listen(0, '127.0.0.1')
@@ -94,12 +109,12 @@ async function idleRss(url: string, args: string[]): Promise<number> {
 /** Builds dist/worker (the same script `npm run build` runs), then measures both ways of running the worker. */
 export async function compiledWorkerScenario(options: { url: string }): Promise<ScenarioResult> {
   await run(process.execPath, ['scripts/build-worker.mjs'], { cwd: root })
-  const compiled = await idleRss(options.url, ['--enable-source-maps', 'dist/worker/main.js'])
+  const compiled = await idleRss(options.url, [...workerNodeOptions(), 'dist/worker/main.js'])
   const viaTsx = await idleRss(options.url, ['--import', 'tsx', 'workers/main.ts'])
   return {
     measurements: [compared('worker.idle_rss_mb', compiled, 'MB', 'tsx workers/main.ts', viaTsx)],
     notes: [
-      `worker idle RSS: node dist/worker/main.js ${compiled.toFixed(0)} MB vs tsx workers/main.ts ${viaTsx.toFixed(0)} MB ` +
+      `worker idle RSS: node ${workerNodeOptions().join(' ')} dist/worker/main.js ${compiled.toFixed(0)} MB vs tsx workers/main.ts ${viaTsx.toFixed(0)} MB ` +
         `(the shipped queues, realtime on, median of ${SAMPLES} samples ${SETTLE_MS / 1000} s after "worker running queues")`,
     ],
   }

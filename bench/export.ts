@@ -15,6 +15,7 @@ import { EXPORTS_QUEUE, ExportResult } from '@/lib/jobs/exports'
 import { SETTLED_STATES } from '@/lib/jobs/job'
 import { CITY_COLUMNS, citiesWhere } from '@/lib/server/cities'
 import { enqueueJob } from '@/lib/server/enqueue'
+import { workerNodeOptions } from './compiled-worker'
 import type { ExportWorkerReply, ExportWorkerRequest } from './export-worker'
 import { PER_ROW_EXPORTS_QUEUE } from './queues'
 import type { JobWatcher } from './job-watcher'
@@ -65,8 +66,8 @@ class ExportWorkerProcess {
   static async start(url: string): Promise<ExportWorkerProcess> {
     const entry = await compileExportWorker()
     const child = fork(entry, [], {
-      // As `npm run worker` runs the shipped bundle.
-      execArgv: ['--enable-source-maps'],
+      // The node options `npm run worker` runs the shipped bundle with (the young generation's size among them).
+      execArgv: workerNodeOptions(),
       env: { ...process.env, BENCH_DATABASE_URL: url },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     })

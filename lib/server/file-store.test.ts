@@ -76,6 +76,16 @@ describe('file store', () => {
     expect((await readAll(store.db, 'job-1')).equals(expected)).toBe(true)
   })
 
+  it('stores parts of exactly PART_BYTES, the last one less, however the bytes were cut into chunks', async () => {
+    const store = fakeParts()
+    const data = chunks(5 * PART_BYTES + 7, 2 * PART_BYTES + 3)
+    const writer = createFileWriter(store.db, 'job-1', 1)
+    await pipeline(Readable.from(data), writer)
+
+    expect(store.parts('job-1').map(([, bytes]) => bytes.length)).toEqual([...Array(5).fill(PART_BYTES), 7])
+    expect((await readAll(store.db, 'job-1')).equals(Buffer.concat(data))).toBe(true)
+  })
+
   it('stores an empty file as no parts, and reads it back as empty', async () => {
     const store = fakeParts()
     const writer = createFileWriter(store.db, 'job-1', 1)
