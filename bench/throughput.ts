@@ -80,7 +80,7 @@ export interface ThroughputSystem {
  * same two cores the systems run on), so a large backlog is counted a few dozen times instead of
  * every POLL_MS, while the end of every run is still seen to within POLL_MS.
  */
-export function nextPollMs(jobs: number, left: number, elapsedMs: number): number {
+function nextPollMs(jobs: number, left: number, elapsedMs: number): number {
   const done = jobs - left
   if (done <= 0 || elapsedMs <= 0) return POLL_MS
   const restMs = (left * elapsedMs) / done

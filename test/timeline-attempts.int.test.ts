@@ -1,26 +1,54 @@
 /**
  * A job's timeline when an attempt fails part way and the retry runs: each attempt's progress
- * milestones are its own. Written through the same job-store calls the runner makes.
+ * milestones are its own. Written through the same calls the runner makes: claimJobs (claim and
+ * mark running), saveProgress, and pg-boss fail with markRetrying.
  */
 import { randomUUID } from 'node:crypto'
-import { expect, it } from 'vitest'
+import { PgBoss } from 'pg-boss'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { withTransaction } from '@/lib/server/db'
 import { getTimeline } from '@/lib/server/history'
-import { findJob, insertJob, markActiveMany, markRetrying, saveProgress } from '@/lib/server/job-store'
+import { findJob, insertJob, markRetrying, saveProgress } from '@/lib/server/job-store'
+import { claimJobs, onConnection, PGBOSS_SCHEMA } from '@/lib/server/pgboss'
 import { setupTestDatabase } from '@/test/kit'
 
+const QUEUE = 'exports'
 const db = setupTestDatabase({ poolMax: 2 })
+let boss: PgBoss
+
+beforeAll(async () => {
+  boss = new PgBoss({ connectionString: db.url, schema: PGBOSS_SCHEMA, supervise: false, schedule: false, max: 2 })
+  boss.on('error', () => undefined)
+  await boss.start()
+  await boss.createQueue(QUEUE, { retryLimit: 1, retryDelay: 0 })
+})
+
+afterAll(async () => {
+  await boss?.stop({ graceful: false, close: true })
+})
 
 const at = (current: number) => ({ current, total: 100, message: `${current} of 100` })
 
+/** Claims the one queued job and marks it running, as the runner does; returns its attempt. */
+async function claim(id: string) {
+  const [claimed] = await claimJobs(boss, db.pool, QUEUE, { count: 1, maxAttempts: 2 })
+  expect(claimed?.job.id).toBe(id)
+  return claimed!
+}
+
 it('a retry starts with no progress, and the timeline shows each attempt only the milestones it reached', async () => {
   const id = randomUUID()
-  await insertJob(db.pool, { id, queue: 'exports', ownerId: randomUUID(), payload: {} })
-  await markActiveMany(db.pool, [{ id, attempt: 1 }], 2)
+  await withTransaction(db.pool, async (client) => {
+    await insertJob(client, { id, queue: QUEUE, ownerId: randomUUID(), payload: {} })
+    await boss.send(QUEUE, {}, { id, ...onConnection(client) })
+  })
+  const first = await claim(id)
   await saveProgress(db.pool, id, 1, at(30))
   await saveProgress(db.pool, id, 1, at(80))
+  await boss.fail(QUEUE, first.job, { reason: 'boom' })
   await markRetrying(db.pool, id, 1, { code: 'EXCEPTION', message: 'boom' }, new Date())
 
-  await markActiveMany(db.pool, [{ id, attempt: 2 }], 2)
+  await claim(id)
   // The second attempt has reported nothing yet: its bar starts empty, not at attempt 1's 80 %.
   expect((await findJob(db.pool, id))?.progress).toBeNull()
   await saveProgress(db.pool, id, 2, at(30))

@@ -124,41 +124,8 @@ export async function requestCancel(
 /** A job's record as the runner holds it while the job runs: its snapshot and owner. */
 export type RunningRecord = JobSnapshot & { ownerId: string }
 
-/**
- * The UPDATE that marks jobs running: `source` is a relation `v` with columns `id` and `attempt`
- * (1-based), `ids` an array expression of the same ids, `maxAttempts` an int expression.
- * (`j.id = ANY(ids)` repeats the join on purpose: it gives every plan an index condition, so
- * statistics from a time the table was nearly empty cannot turn a batch into a scan of every job.)
- * A job that is cancelled, settled or unknown is left out: it must not run.
- */
-function markActiveStatement(source: string, ids: string, maxAttempts: string): string {
-  return `UPDATE app.jobs j SET state = 'active', attempt = v.attempt, max_attempts = GREATEST(${maxAttempts}, v.attempt),
-            started_at = now(), error = NULL, retry_at = NULL
-       FROM ${source}
-      WHERE j.id = v.id AND j.id = ANY(${ids}) AND j.state IN ('queued', 'active') AND j.cancel_requested_at IS NULL
-      RETURNING j.id, ${SNAPSHOT}, j.owner_id`
-}
-
 function toRunningRecord(row: { snapshot: unknown; owner_id: string }): RunningRecord {
   return { ...JobSnapshot.parse(row.snapshot), ownerId: row.owner_id }
-}
-
-/**
- * Marks jobs as running their `attempt` (1-based) of `maxAttempts`, in one statement. Returns the
- * record of each job it marked; a job left out must not run (cancelled while queued, settled, or
- * unknown). The runner marks the jobs it claims in the claiming statement itself
- * (`claimAndMarkActive`); this is the same change for jobs already claimed.
- */
-export async function markActiveMany(
-  db: Queryable,
-  jobs: { id: string; attempt: number }[],
-  maxAttempts: number,
-): Promise<Map<string, RunningRecord>> {
-  const { rows } = await db.query<{ id: string; snapshot: unknown; owner_id: string }>(
-    markActiveStatement('unnest($1::uuid[], $2::int[]) AS v(id, attempt)', '$1::uuid[]', '$3::int'),
-    [jobs.map((j) => j.id), jobs.map((j) => j.attempt), maxAttempts],
-  )
-  return new Map(rows.map((r) => [r.id, toRunningRecord(r)]))
 }
 
 /** Columns `claimAndMarkActive` adds to each claimed row, and takes off again with `takeRunningRecord`. */
@@ -178,13 +145,17 @@ export function claimAndMarkActive(
 ): { text: string; values: unknown[] } {
   const maxParam = `$${claim.values.length + 1}::int`
   return {
+    // The mark leaves out a job that is cancelled, settled or unknown: it must not run. (`j.id =
+    // ANY(...)` repeats the join on purpose: it gives every plan an index condition, so statistics
+    // from a time the table was nearly empty cannot turn a batch into a scan of every job.)
     text: `WITH claimed AS (${claim.text}),
      marked AS (
-       ${markActiveStatement(
-         `(SELECT c.id, c."retryCount" + 1 AS attempt FROM claimed c) AS v`,
-         'ARRAY(SELECT c.id FROM claimed c)',
-         maxParam,
-       )}
+       UPDATE app.jobs j SET state = 'active', attempt = v.attempt, max_attempts = GREATEST(${maxParam}, v.attempt),
+              started_at = now(), error = NULL, retry_at = NULL
+         FROM (SELECT c.id, c."retryCount" + 1 AS attempt FROM claimed c) AS v
+        WHERE j.id = v.id AND j.id = ANY(ARRAY(SELECT c.id FROM claimed c))
+          AND j.state IN ('queued', 'active') AND j.cancel_requested_at IS NULL
+        RETURNING j.id, ${SNAPSHOT}, j.owner_id
      )
      SELECT c.*, m.snapshot AS ${MARKED_SNAPSHOT}, m.owner_id AS ${MARKED_OWNER}
        FROM claimed c LEFT JOIN marked m ON m.id = c.id`,
@@ -207,7 +178,7 @@ export function takeRunningRecord(row: Record<string, unknown>): RunningRecord |
 
 /**
  * Settles running attempts as completed with their results and final progress, in one statement,
- * fenced like `settleJob`, probing app.jobs by id whatever the statistics (see `markActiveMany`).
+ * fenced like `settleJob`, probing app.jobs by id whatever the statistics (see `claimAndMarkActive`).
  * Returns the ids it settled.
  */
 export async function completeMany(
