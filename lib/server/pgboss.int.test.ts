@@ -7,7 +7,7 @@ import { PgBoss } from 'pg-boss'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { setupTestDatabase } from '@/test/kit'
 import { withTransaction } from './db'
-import { findJob, insertJob, requestCancel } from './job-store'
+import { claimAndMarkActive, findJob, insertJob, requestCancel } from './job-store'
 import {
   affectedCount,
   backdateHeartbeat,
@@ -24,6 +24,8 @@ import {
 const QUEUE = 'door'
 /** claimJobs' own queue: what it leaves queued must not be fetched by the other tests. */
 const CLAIM_QUEUE = 'door_claim'
+/** A backlog the planner statistics do not know about (see the claim plan test). */
+const BACKLOG_QUEUE = 'door_backlog'
 const db = setupTestDatabase({ poolMax: 4 })
 let boss: PgBoss
 
@@ -33,6 +35,7 @@ beforeAll(async () => {
   await boss.start()
   await boss.createQueue(QUEUE, { retryLimit: 1, retryDelay: 0, heartbeatSeconds: 10 })
   await boss.createQueue(CLAIM_QUEUE, { retryLimit: 1, retryDelay: 0, heartbeatSeconds: 10 })
+  await boss.createQueue(BACKLOG_QUEUE)
 })
 
 afterAll(async () => {
@@ -170,5 +173,63 @@ describe('pg-boss internals the template relies on', () => {
     const [claimed] = await claimJobs(boss, db.pool, CLAIM_QUEUE, { count: 5, maxAttempts: 2 })
     expect(claimed?.record?.state).toBe('active')
     await boss.complete(CLAIM_QUEUE, claimed!.job)
+  })
+
+  it('marks a claim by id, reading only the claimed records, even when the statistics predate the backlog', async () => {
+    // Statistics taken before a burst, when every job had settled (autovacuum analyzes a minute
+    // later at best), say almost nothing waits: a plan built on them must still not read every
+    // waiting record for each claim.
+    await db.pool.query(
+      `INSERT INTO app.jobs (id, queue, owner_id, payload, state, settled_at)
+       SELECT gen_random_uuid(), $1, 'owner', '{}', 'completed', now() FROM generate_series(1, 5000)`,
+      [BACKLOG_QUEUE],
+    )
+    await db.pool.query('ANALYZE app.jobs')
+    const ids = Array.from({ length: 3_000 }, () => randomUUID())
+    await withTransaction(db.pool, async (client) => {
+      await client.query(
+        `INSERT INTO app.jobs (id, queue, owner_id, payload) SELECT id, $2, 'owner', '{}' FROM unnest($1::uuid[]) AS t(id)`,
+        [ids, BACKLOG_QUEUE],
+      )
+      await boss.insert(
+        BACKLOG_QUEUE,
+        ids.map((id) => ({ id, data: {} })),
+        onConnection(client),
+      )
+    })
+    const client = await db.pool.connect()
+    try {
+      await client.query('BEGIN')
+      let plan: unknown
+      await boss.fetch(BACKLOG_QUEUE, {
+        batchSize: 10,
+        db: {
+          executeSql: async (text, values) => {
+            const claim = claimAndMarkActive({ text, values: values ?? [] }, 1)
+            const { rows } = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${claim.text}`, claim.values)
+            plan = rows[0]!['QUERY PLAN']
+            return { rows: [] }
+          },
+        },
+      })
+      // Every scan of app.jobs in the plan, with the rows it read (returned and filtered out).
+      const scans: { node: string; read: number }[] = []
+      const visit = (node: Record<string, unknown>) => {
+        if (node['Relation Name'] === 'jobs')
+          scans.push({
+            node: `${String(node['Node Type'])} ${String(node['Index Name'] ?? '')}`,
+            read: Number(node['Actual Rows']) + Number(node['Rows Removed by Filter'] ?? 0),
+          })
+        for (const child of (node['Plans'] as Record<string, unknown>[] | undefined) ?? []) visit(child)
+      }
+      visit((plan as { Plan: Record<string, unknown> }[])[0]!.Plan)
+      expect(scans.length).toBeGreaterThan(0)
+      for (const scan of scans) expect(scan.read, scan.node).toBeLessThanOrEqual(20)
+    } finally {
+      await client.query('ROLLBACK')
+      client.release()
+    }
+    await db.pool.query(`DELETE FROM ${PGBOSS_SCHEMA}.job WHERE name = $1`, [BACKLOG_QUEUE])
+    await db.pool.query('DELETE FROM app.jobs WHERE queue = $1', [BACKLOG_QUEUE])
   })
 })
