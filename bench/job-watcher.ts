@@ -1,10 +1,19 @@
 /**
  * Waits for jobs to reach a state through the `app.jobs` trigger's NOTIFY, as the realtime server
- * does, so the bench never sleeps to find out that a job settled.
+ * does, so the bench never sleeps to find out that a job settled. It reads the snapshot each
+ * notification carries: an observer that queried the row on every change would compete with the
+ * worker for the same two cores at the very moments the latency scenarios time (a claim runs
+ * while the `queued` notification arrives).
  */
 import pg from 'pg'
 import { JOB_CHANGED_CHANNEL } from '@/lib/jobs/events'
 import { JobSnapshot, type JobState } from '@/lib/jobs/job'
+
+/**
+ * How long after a wait begins the watcher reads the job once, in ms: for a change notified
+ * before the wait was registered. Every later change arrives as a notification.
+ */
+const SAFETY_READ_MS = 100
 
 interface Waiter {
   states: readonly JobState[]
@@ -23,7 +32,7 @@ export class JobWatcher {
     client.on('notification', (n) => {
       const payload = n.payload ?? ''
       // Most notifications are about jobs nobody waits for: skip them before parsing.
-      for (const id of this.waiters.keys()) if (payload.includes(id)) void this.check(id)
+      for (const id of this.waiters.keys()) if (payload.includes(id)) this.onChange(id, payload)
     })
   }
 
@@ -46,9 +55,24 @@ export class JobWatcher {
         reject(new Error(`job ${id} did not reach ${states.join('/')} within ${timeoutMs} ms`))
       }, timeoutMs)
       this.waiters.set(id, { states, resolve, reject, timer })
-      // Already listening, then read: a change between the two is caught by one or the other.
-      void this.check(id)
+      // Already listening: every change from now on is notified. A read catches one notified
+      // before this wait was registered.
+      setTimeout(() => {
+        if (this.waiters.get(id)?.timer === timer) void this.check(id)
+      }, SAFETY_READ_MS).unref()
     })
+  }
+
+  /** A notification about a waited job: its snapshot, or a read when it was too large to carry one. */
+  private onChange(id: string, payload: string): void {
+    let snapshot: unknown
+    try {
+      snapshot = (JSON.parse(payload) as { snapshot?: unknown }).snapshot
+    } catch {
+      snapshot = null
+    }
+    if (snapshot == null) void this.check(id)
+    else this.settle(id, () => JobSnapshot.parse(snapshot))
   }
 
   private check(id: string): Promise<void> {
@@ -56,26 +80,39 @@ export class JobWatcher {
     return this.reads
   }
 
+  /** Resolves the wait for `id` when the snapshot is in a waited state; rejects it when reading it failed. */
+  private settle(id: string, snapshotOf: () => JobSnapshot | null): void {
+    const waiter = this.waiters.get(id)
+    if (!waiter) return
+    let snapshot: JobSnapshot | null
+    try {
+      snapshot = snapshotOf()
+    } catch (err) {
+      clearTimeout(waiter.timer)
+      this.waiters.delete(id)
+      return waiter.reject(err as Error)
+    }
+    if (!snapshot || !waiter.states.includes(snapshot.state)) return
+    clearTimeout(waiter.timer)
+    this.waiters.delete(id)
+    waiter.resolve(snapshot)
+  }
+
   private async read(id: string): Promise<void> {
+    if (!this.waiters.has(id)) return
+    let row: { snapshot: unknown } | undefined
     try {
       const { rows } = await this.client.query<{ snapshot: unknown }>(
         'SELECT app.job_snapshot(j) AS snapshot FROM app.jobs j WHERE j.id = $1',
         [id],
       )
-      const waiter = this.waiters.get(id)
-      if (!waiter || !rows[0]) return
-      const snapshot = JobSnapshot.parse(rows[0].snapshot)
-      if (!waiter.states.includes(snapshot.state)) return
-      clearTimeout(waiter.timer)
-      this.waiters.delete(id)
-      waiter.resolve(snapshot)
+      row = rows[0]
     } catch (err) {
-      const waiter = this.waiters.get(id)
-      if (!waiter) return
-      clearTimeout(waiter.timer)
-      this.waiters.delete(id)
-      waiter.reject(err as Error)
+      return this.settle(id, () => {
+        throw err
+      })
     }
+    this.settle(id, () => (row ? JobSnapshot.parse(row.snapshot) : null))
   }
 
   /** Stops listening; pending waits are rejected. */
