@@ -267,7 +267,7 @@ async function withGraphile<T>(url: string, fn: (system: ThroughputSystem) => Pr
  * Cleans up after whatever ran before, so one system's dead rows and dirty pages are not vacuumed
  * and flushed on the next one's clock. CHECKPOINT needs a privileged role: skipped without one.
  */
-async function quiesce(pool: pg.Pool): Promise<void> {
+export async function quiesce(pool: pg.Pool): Promise<void> {
   await pool.query('VACUUM (ANALYZE)')
   await pool.query('CHECKPOINT').catch(() => undefined)
 }
