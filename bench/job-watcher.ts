@@ -65,14 +65,15 @@ export class JobWatcher {
 
   /** A notification about a waited job: its snapshot, or a read when it was too large to carry one. */
   private onChange(id: string, payload: string): void {
-    let snapshot: unknown
+    let snapshot: JobSnapshot | null
     try {
-      snapshot = (JSON.parse(payload) as { snapshot?: unknown }).snapshot
-    } catch {
-      snapshot = null
+      const carried = (JSON.parse(payload) as { snapshot?: unknown }).snapshot
+      if (carried == null) return void this.check(id)
+      snapshot = JobSnapshot.parse(carried)
+    } catch (err) {
+      return this.fail(id, err as Error)
     }
-    if (snapshot == null) void this.check(id)
-    else this.settle(id, () => JobSnapshot.parse(snapshot))
+    this.resolveIfReached(id, snapshot)
   }
 
   private check(id: string): Promise<void> {
@@ -80,39 +81,35 @@ export class JobWatcher {
     return this.reads
   }
 
-  /** Resolves the wait for `id` when the snapshot is in a waited state; rejects it when reading it failed. */
-  private settle(id: string, snapshotOf: () => JobSnapshot | null): void {
-    const waiter = this.waiters.get(id)
-    if (!waiter) return
-    let snapshot: JobSnapshot | null
-    try {
-      snapshot = snapshotOf()
-    } catch (err) {
-      clearTimeout(waiter.timer)
-      this.waiters.delete(id)
-      return waiter.reject(err as Error)
-    }
-    if (!snapshot || !waiter.states.includes(snapshot.state)) return
-    clearTimeout(waiter.timer)
-    this.waiters.delete(id)
-    waiter.resolve(snapshot)
-  }
-
   private async read(id: string): Promise<void> {
     if (!this.waiters.has(id)) return
-    let row: { snapshot: unknown } | undefined
     try {
       const { rows } = await this.client.query<{ snapshot: unknown }>(
         'SELECT app.job_snapshot(j) AS snapshot FROM app.jobs j WHERE j.id = $1',
         [id],
       )
-      row = rows[0]
+      this.resolveIfReached(id, rows[0] ? JobSnapshot.parse(rows[0].snapshot) : null)
     } catch (err) {
-      return this.settle(id, () => {
-        throw err
-      })
+      this.fail(id, err as Error)
     }
-    this.settle(id, () => (row ? JobSnapshot.parse(row.snapshot) : null))
+  }
+
+  /** Resolves the wait for `id` if `snapshot` is in one of its states. */
+  private resolveIfReached(id: string, snapshot: JobSnapshot | null): void {
+    const waiter = this.waiters.get(id)
+    if (!waiter || !snapshot || !waiter.states.includes(snapshot.state)) return
+    clearTimeout(waiter.timer)
+    this.waiters.delete(id)
+    waiter.resolve(snapshot)
+  }
+
+  /** Rejects the wait for `id`: its snapshot could not be read or parsed. */
+  private fail(id: string, err: Error): void {
+    const waiter = this.waiters.get(id)
+    if (!waiter) return
+    clearTimeout(waiter.timer)
+    this.waiters.delete(id)
+    waiter.reject(err)
   }
 
   /** Stops listening; pending waits are rejected. */
