@@ -1,10 +1,12 @@
 /**
  * Our own retention, independent of pg-boss's cleanup: a pg-boss schedule (cron, every 15 minutes,
- * one run per tick across all workers) deletes export files past EXPORT_FILE_TTL_HOURS (default 24)
- * and settled jobs, with their timelines and emails, past JOB_RETENTION_DAYS (default 30).
+ * one run per tick across all workers) deletes export files and unclaimed uploads past
+ * EXPORT_FILE_TTL_HOURS (default 24) and settled jobs, with their timelines and emails, past
+ * JOB_RETENTION_DAYS (default 30).
  */
 import type pg from 'pg'
 import type { PgBoss } from 'pg-boss'
+import { IMPORTS_QUEUE } from '@/lib/jobs/imports'
 import { workerEnv } from '@/lib/server/env'
 import type { Queryable } from '@/lib/server/db'
 import type { Logger } from './logger'
@@ -35,10 +37,16 @@ export async function runRetention(db: Queryable, policy: RetentionPolicy): Prom
     policy.jobDays * 86400,
   ])
   // Import leftovers: uploads no import took (a request or job that died) and rows staged by
-  // attempts whose job has settled since (a worker killed mid-import).
-  await db.query(`DELETE FROM app.uploads WHERE created_at < now() - make_interval(secs => $1)`, [
-    policy.fileHours * 3600,
-  ])
+  // attempts whose job has settled since (a worker killed mid-import). An upload an import still
+  // waits for or runs on stays, however old: a backlog or a retry's backoff can outlast the TTL,
+  // and deleting it would fail that import ("no longer available").
+  await db.query(
+    `DELETE FROM app.uploads u
+      WHERE u.created_at < now() - make_interval(secs => $1)
+        AND NOT EXISTS (SELECT 1 FROM app.jobs j
+                         WHERE j.queue = $2 AND j.state IN ('queued', 'active') AND j.payload->>'uploadId' = u.id::text)`,
+    [policy.fileHours * 3600, IMPORTS_QUEUE],
+  )
   await db.query(
     `DELETE FROM app.import_staged_cities s
       WHERE NOT EXISTS (SELECT 1 FROM app.jobs j WHERE j.id = s.job_id AND j.state IN ('queued', 'active'))`,
