@@ -17,13 +17,11 @@ import { findJob } from '@/lib/server/job-store'
 import { signRealtimeToken } from '@/lib/server/tokens'
 import { FAULT_WORKER_SECRET } from './fault-queues'
 import { connectJobSocket, setupTestDatabase } from './kit'
-import { type Child, startWorkerProcess, stopAll } from './processes'
+import { type Child, freePort, startWorkerProcess, stopAll } from './processes'
 import { REMOTE_CHANNEL, type RemoteInstruction } from './remote-queue'
 
 /** socket.io's postgres adapter publishes on `<channelPrefix>#<namespace>` (defaults). */
 const ADAPTER_CHANNEL = 'socket.io#/'
-const PORT_A = Number(process.env.TEST_REALTIME_PORT_A ?? 55163)
-const PORT_B = Number(process.env.TEST_REALTIME_PORT_B ?? 55164)
 const owner = '77777777-7777-4777-8777-777777777777'
 
 const db = setupTestDatabase()
@@ -48,19 +46,23 @@ beforeAll(async () => {
     for (const arrived of arrivals) arrived()
   })
   await listener.query(`LISTEN "${ADAPTER_CHANNEL}"`)
+  // Ports asked from the OS: a fixed one in the ephemeral range was once held by an outgoing connection.
+  const portA = await freePort()
+  let portB = await freePort()
+  while (portB === portA) portB = await freePort()
   ;[a, b] = await Promise.all([
-    startWorkerProcess(db.url, 'worker-a', { WORKER_QUEUES: 'none', REALTIME_PORT: String(PORT_A) }),
+    startWorkerProcess(db.url, 'worker-a', { WORKER_QUEUES: 'none', REALTIME_PORT: String(portA) }),
     // B writes a job's progress to its row on the first report only: every later step can reach A
     // through the adapter alone, so a packet the adapter failed to send is missed, not masked.
     startWorkerProcess(db.url, 'worker-b', {
       WORKER_QUEUES: 'remote',
-      REALTIME_PORT: String(PORT_B),
+      REALTIME_PORT: String(portB),
       PROGRESS_WRITE_MS: String(3_600_000),
     }),
   ])
-  expect(a.stdout()).toContain(`realtime on port ${PORT_A}`)
+  expect(a.stdout()).toContain(`realtime on port ${portA}`)
   const token = await signRealtimeToken(FAULT_WORKER_SECRET, owner)
-  socket = await connectJobSocket(PORT_A, token, (raw) => {
+  socket = await connectJobSocket(portA, token, (raw) => {
     received.push(JobSnapshot.parse(raw))
     for (const arrived of arrivals) arrived()
   })
