@@ -160,14 +160,27 @@ export async function stopAll(): Promise<void> {
 }
 
 /** A TCP port nothing listens on right now (asked from the OS), for a child's REALTIME_PORT. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
+export async function freePort(): Promise<number> {
+  return (await freePorts(1))[0]!
+}
+
+/** `count` distinct TCP ports nothing listens on right now: all are held open together while the OS picks them. */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = Array.from({ length: count }, () => createServer())
+  try {
+    return await Promise.all(
+      servers.map(
+        (server) =>
+          new Promise<number>((resolve, reject) => {
+            server.once('error', reject)
+            server.listen(0, '127.0.0.1', () => {
+              const address = server.address()
+              resolve(typeof address === 'object' && address ? address.port : 0)
+            })
+          }),
+      ),
+    )
+  } finally {
+    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))))
+  }
 }

@@ -17,7 +17,7 @@ import { findJob } from '@/lib/server/job-store'
 import { signRealtimeToken } from '@/lib/server/tokens'
 import { FAULT_WORKER_SECRET } from './fault-queues'
 import { connectJobSocket, setupTestDatabase } from './kit'
-import { type Child, freePort, startWorkerProcess, stopAll } from './processes'
+import { type Child, freePorts, startWorkerProcess, stopAll } from './processes'
 import { REMOTE_CHANNEL, type RemoteInstruction } from './remote-queue'
 
 /** socket.io's postgres adapter publishes on `<channelPrefix>#<namespace>` (defaults). */
@@ -47,9 +47,7 @@ beforeAll(async () => {
   })
   await listener.query(`LISTEN "${ADAPTER_CHANNEL}"`)
   // Ports asked from the OS: a fixed one in the ephemeral range was once held by an outgoing connection.
-  const portA = await freePort()
-  let portB = await freePort()
-  while (portB === portA) portB = await freePort()
+  const [portA, portB] = (await freePorts(2)) as [number, number]
   ;[a, b] = await Promise.all([
     startWorkerProcess(db.url, 'worker-a', { WORKER_QUEUES: 'none', REALTIME_PORT: String(portA) }),
     // B writes a job's progress to its row on the first report only: every later step can reach A
